@@ -1,0 +1,252 @@
+package models
+
+import (
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// Batch-norm constants, as PyTorch's defaults.
+const (
+	// BNMomentum is the weight of the new batch statistic in the running mean
+	// and variance (PyTorch's momentum=0.1).
+	BNMomentum = 0.1
+	// BNEpsilon is added to the variance before the square root.
+	BNEpsilon = 1e-5
+)
+
+// initFn fills n values for a parameter.
+type initFn func(rng *rand.Rand, n int) []float32
+
+func normalInit(std float64) initFn {
+	return func(rng *rand.Rand, n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64() * std)
+		}
+		return v
+	}
+}
+
+func uniformInit(bound float64) initFn {
+	return func(rng *rand.Rand, n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32((2*rng.Float64() - 1) * bound)
+		}
+		return v
+	}
+}
+
+func constInit(c float32) initFn {
+	return func(_ *rand.Rand, n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = c
+		}
+		return v
+	}
+}
+
+// variable returns the named variable of scope s, creating it with values
+// drawn on the host from a generator seeded by (seed, variable path) when it
+// does not exist yet.
+func (b *builder) variable(s *model.Scope, name string, init initFn, dims ...int) *model.Variable {
+	if v := s.GetVariable(name); v != nil {
+		return v
+	}
+	path := model.JoinPath(s.Scope(), name)
+	h := fnv.New64a()
+	h.Write([]byte(path))
+	rng := rand.New(rand.NewPCG(b.cfg.Seed, h.Sum64()))
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	return s.VariableWithValue(name, tensors.FromFlatDataAndDimensions(init(rng, n), dims...))
+}
+
+// conv is a 2D convolution (NHWC, kernel [k, k, in, out]) with square kernel,
+// stride and zero padding, and an optional bias. Kernels are initialised with
+// Kaiming-normal in fan_out mode (torchvision's ResNet init), biases with zeros.
+func (b *builder) conv(s *model.Scope, x *Node, k, out, stride, pad int, bias bool) *Node {
+	in := x.Shape().Dimensions[3]
+	fanOut := float64(k * k * out)
+	w := b.variable(s, "weight", normalInit(math.Sqrt(2/fanOut)), k, k, in, out).NodeValue(x.Graph())
+	var y *Node
+	if b.im2col {
+		y = Im2colConv(x, w, stride, pad)
+	} else {
+		y = NativeConv(x, w, stride, pad)
+	}
+	if bias {
+		bv := b.variable(s, "bias", constInit(0), out).NodeValue(x.Graph())
+		y = graph.Add(y, graph.Reshape(bv, 1, 1, 1, out))
+	}
+	return y
+}
+
+// NativeConv is a 2D convolution with the backend's convolution op: x is
+// [B, H, W, Cin], kernel [k, k, Cin, Cout], symmetric zero padding pad.
+func NativeConv(x, kernel *Node, stride, pad int) *Node {
+	return graph.Convolve(x, kernel).Strides(stride).PaddingPerDim([][2]int{{pad, pad}, {pad, pad}}).Done()
+}
+
+// Im2colConv computes the same as NativeConv with strided slices, one
+// concatenation and one matrix multiplication (im2col). Padding is built by
+// concatenating zeros, which, unlike graph.Pad, has a gradient.
+func Im2colConv(x, kernel *Node, stride, pad int) *Node {
+	kd := kernel.Shape().Dimensions
+	kh, kw, cin, cout := kd[0], kd[1], kd[2], kd[3]
+	if pad > 0 {
+		x = padSpatial(x, pad, 0)
+	}
+	d := x.Shape().Dimensions
+	batch, h, w := d[0], d[1], d[2]
+	ho, wo := (h-kh)/stride+1, (w-kw)/stride+1
+	var patches *Node
+	if kh == 1 && kw == 1 {
+		patches = strided(x, 0, 0, ho, wo, stride)
+	} else {
+		cols := make([]*Node, 0, kh*kw)
+		for i := 0; i < kh; i++ {
+			for j := 0; j < kw; j++ {
+				cols = append(cols, strided(x, i, j, ho, wo, stride))
+			}
+		}
+		patches = graph.Concatenate(cols, 3)
+	}
+	patches = graph.Reshape(patches, batch*ho*wo, kh*kw*cin)
+	y := graph.MatMul(patches, graph.Reshape(kernel, kh*kw*cin, cout))
+	return graph.Reshape(y, batch, ho, wo, cout)
+}
+
+// strided takes x[:, i::stride, j::stride, :] limited to ho x wo positions.
+func strided(x *Node, i, j, ho, wo, stride int) *Node {
+	return graph.Slice(x,
+		graph.AxisRange(),
+		graph.AxisRange(i, i+(ho-1)*stride+1).Stride(stride),
+		graph.AxisRange(j, j+(wo-1)*stride+1).Stride(stride),
+		graph.AxisRange())
+}
+
+// padSpatial pads axes 1 and 2 of x with pad values c on both sides, by
+// concatenation (differentiable).
+func padSpatial(x *Node, pad int, c float64) *Node {
+	g := x.Graph()
+	for _, axis := range []int{1, 2} {
+		d := append([]int(nil), x.Shape().Dimensions...)
+		d[axis] = pad
+		p := graph.BroadcastToDims(graph.Scalar(g, x.DType(), c), d...)
+		x = graph.Concatenate([]*Node{p, x, p}, axis)
+	}
+	return x
+}
+
+// maxPool is a square max-pool with -inf padding (PyTorch's MaxPool2d).
+func (b *builder) maxPool(x *Node, window, stride, pad int) *Node {
+	if b.im2col {
+		return SeparableMaxPool(x, window, stride, pad)
+	}
+	return NativeMaxPool(x, window, stride, pad)
+}
+
+// NativeMaxPool is the backend's max-pool over axes 1 and 2 of an NHWC x.
+func NativeMaxPool(x *Node, window, stride, pad int) *Node {
+	return graph.MaxPool(x).Window(window).Strides(stride).PaddingPerDim([][2]int{{pad, pad}, {pad, pad}}).Done()
+}
+
+// SeparableMaxPool computes the same as NativeMaxPool as a maximum over
+// strided slices, first along the rows then along the columns. Its gradient
+// uses only element-wise Max, which every backend has.
+func SeparableMaxPool(x *Node, window, stride, pad int) *Node {
+	if pad > 0 {
+		x = padSpatial(x, pad, -math.MaxFloat32)
+	}
+	for _, axis := range []int{1, 2} {
+		n := x.Shape().Dimensions[axis]
+		out := (n-window)/stride + 1
+		var m *Node
+		for i := 0; i < window; i++ {
+			sl := graph.SliceAxis(x, axis, graph.AxisRange(i, i+(out-1)*stride+1).Stride(stride))
+			if m == nil {
+				m = sl
+			} else {
+				m = graph.Max(m, sl)
+			}
+		}
+		x = m
+	}
+	return x
+}
+
+// batchNorm normalises x [B, H, W, C] per channel, with PyTorch's semantics.
+// Variables: weight (gamma, ones), bias (beta, zeros), running_mean (zeros)
+// and running_var (ones); the running statistics are not trainable and are
+// updated in training graphs.
+func (b *builder) batchNorm(s *model.Scope, x *Node) *Node {
+	g := x.Graph()
+	c := x.Shape().Dimensions[3]
+	gamma := b.variable(s, "weight", constInit(1), c).NodeValue(g)
+	beta := b.variable(s, "bias", constInit(0), c).NodeValue(g)
+	rmVar := b.variable(s, "running_mean", constInit(0), c)
+	rvVar := b.variable(s, "running_var", constInit(1), c)
+	rmVar.Trainable = false
+	rvVar.Trainable = false
+	out, mean, variance := BatchNorm(x, gamma, beta, rmVar.NodeValue(g), rvVar.NodeValue(g), b.training)
+	if b.training {
+		d := x.Shape().Dimensions
+		n := float64(d[0] * d[1] * d[2])
+		unbiased := variance
+		if n > 1 {
+			unbiased = graph.MulScalar(variance, n/(n-1))
+		}
+		mean, unbiased = graph.StopGradient(mean), graph.StopGradient(unbiased)
+		rmVar.SetNodeValue(graph.Add(graph.MulScalar(rmVar.NodeValue(g), 1-BNMomentum), graph.MulScalar(mean, BNMomentum)))
+		rvVar.SetNodeValue(graph.Add(graph.MulScalar(rvVar.NodeValue(g), 1-BNMomentum), graph.MulScalar(unbiased, BNMomentum)))
+	}
+	return out
+}
+
+// BatchNorm normalises x [B, H, W, C] (or [B, C]) over all axes but the last.
+// In training it uses the batch mean and biased variance, built from
+// differentiable ops (Sqrt and Div, so the gradient flows through the
+// statistics as in PyTorch), and returns them; otherwise it uses the running
+// statistics and returns them unchanged.
+func BatchNorm(x, gamma, beta, runningMean, runningVar *Node, training bool) (out, mean, variance *Node) {
+	rank := x.Rank()
+	c := x.Shape().Dimensions[rank-1]
+	axes := make([]int, rank-1)
+	bshape := make([]int, rank)
+	for i := range axes {
+		axes[i] = i
+		bshape[i] = 1
+	}
+	bshape[rank-1] = c
+	if training {
+		mean = graph.ReduceMean(x, axes...)
+		centered := graph.Sub(x, graph.Reshape(mean, bshape...))
+		variance = graph.ReduceMean(graph.Square(centered), axes...)
+		scale := graph.Div(gamma, graph.Sqrt(graph.AddScalar(variance, BNEpsilon)))
+		out = graph.Add(graph.Mul(centered, graph.Reshape(scale, bshape...)), graph.Reshape(beta, bshape...))
+		return out, mean, variance
+	}
+	scale := graph.Div(gamma, graph.Sqrt(graph.AddScalar(runningVar, BNEpsilon)))
+	shift := graph.Sub(beta, graph.Mul(runningMean, scale))
+	out = graph.Add(graph.Mul(x, graph.Reshape(scale, bshape...)), graph.Reshape(shift, bshape...))
+	return out, runningMean, runningVar
+}
+
+// dense is a fully connected layer, weight [in, out] drawn uniformly from
+// ±1/sqrt(in) (PyTorch's nn.Linear default), bias zeros.
+func (b *builder) dense(s *model.Scope, x *Node, out int) *Node {
+	g := x.Graph()
+	in := x.Shape().Dimensions[1]
+	w := b.variable(s, "weight", uniformInit(1/math.Sqrt(float64(in))), in, out).NodeValue(g)
+	bias := b.variable(s, "bias", constInit(0), out).NodeValue(g)
+	return graph.Add(graph.MatMul(x, w), graph.Reshape(bias, 1, out))
+}

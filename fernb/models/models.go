@@ -1,0 +1,268 @@
+// Package models builds fernb's networks as GoMLX graphs: a small baseline CNN
+// and ResNet18 in torchvision's layout, adapted to 1x48x48 grayscale input.
+//
+// Images are NHWC float32 tensors shaped [batch, 48, 48, 1] (or [batch, 48, 48],
+// a channel axis is then added). Every model exposes its penultimate features
+// (Config.Features: 512-d for ResNet18) for PCA, its last feature map
+// (Config.FeatureMap) for Grad-CAM, and its class logits (Config.Logits).
+//
+// Two implementations of convolution and max-pooling are available and give the
+// same numbers: the backend's native ops (fast on XLA) and an im2col
+// convolution with a separable strided-slice max-pool (the fast path on
+// GoMLX's pure-Go backend, whose native convolution is about 8x slower and
+// whose max-pool has no gradient). ConvAuto picks by backend.
+//
+// Batch norm follows PyTorch: batch statistics with the full gradient in
+// training, running statistics (momentum 0.1, unbiased variance) in inference,
+// eps 1e-5. Parameters are initialised on the host from Config.Seed and the
+// variable's path, so the same seed gives the same weights on every backend.
+package models
+
+import (
+	"fmt"
+
+	"github.com/fernb/fernb/fernb/data"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// Node is a GoMLX graph node.
+type Node = graph.Node
+
+// Architectures.
+const (
+	// ArchBaseline is a small CNN: three blocks of 3x3 conv + ReLU + 2x2
+	// max-pool (32, 64, 128 channels), a 256-unit dense layer with ReLU
+	// (the features), and the 7-way dense classifier.
+	ArchBaseline = "baseline"
+	// ArchResNet18 is torchvision's ResNet18 with a one-channel input.
+	ArchResNet18 = "resnet18"
+)
+
+// Convolution implementations.
+const (
+	// ConvAuto uses im2col on the pure-Go backend ("go") and native ops elsewhere.
+	ConvAuto = "auto"
+	// ConvNative uses the backend's convolution and max-pool ops.
+	ConvNative = "native"
+	// ConvIm2col uses strided slices + one matmul per convolution and a
+	// separable strided-slice max-pool.
+	ConvIm2col = "im2col"
+)
+
+// Config describes a network. The zero value is not valid: set Arch.
+type Config struct {
+	// Arch is ArchBaseline or ArchResNet18.
+	Arch string `json:"arch"`
+	// SmallStem replaces ResNet18's 7x7/2 convolution and 3x3/2 max-pool by a
+	// single 3x3/1 convolution (the usual CIFAR variant): 16x more compute.
+	SmallStem bool `json:"small_stem,omitempty"`
+	// Dropout is the drop probability applied to the features before the
+	// classifier during training (0 disables it).
+	Dropout float64 `json:"dropout,omitempty"`
+	// Seed seeds the parameter initialisation.
+	Seed uint64 `json:"seed"`
+	// Conv selects the convolution implementation: ConvAuto ("" means auto),
+	// ConvNative or ConvIm2col.
+	Conv string `json:"conv,omitempty"`
+}
+
+// Validate reports the first invalid field.
+func (c Config) Validate() error {
+	switch c.Arch {
+	case ArchBaseline, ArchResNet18:
+	default:
+		return fmt.Errorf("models: unknown architecture %q (want %q or %q)", c.Arch, ArchBaseline, ArchResNet18)
+	}
+	if c.SmallStem && c.Arch != ArchResNet18 {
+		return fmt.Errorf("models: SmallStem applies to %q only, not %q", ArchResNet18, c.Arch)
+	}
+	if c.Dropout < 0 || c.Dropout >= 1 {
+		return fmt.Errorf("models: dropout %g out of [0, 1)", c.Dropout)
+	}
+	switch c.Conv {
+	case "", ConvAuto, ConvNative, ConvIm2col:
+	default:
+		return fmt.Errorf("models: unknown convolution implementation %q (want auto, native or im2col)", c.Conv)
+	}
+	return nil
+}
+
+// FeatureDim is the size of the penultimate feature vector: 512 for ResNet18,
+// 256 for the baseline.
+func (c Config) FeatureDim() int {
+	if c.Arch == ArchBaseline {
+		return 256
+	}
+	return 512
+}
+
+// FeatureMapChannels is the number of channels of FeatureMap's output.
+func (c Config) FeatureMapChannels() int {
+	if c.Arch == ArchBaseline {
+		return 128
+	}
+	return 512
+}
+
+// NumClasses is the number of logits.
+const NumClasses = data.NumClasses
+
+// prepare checks the input and gives it the shape [B, 48, 48, 1].
+func prepare(x *Node) *Node {
+	switch x.Rank() {
+	case 3:
+		x = graph.InsertAxes(x, -1)
+	case 4:
+	default:
+		panic(fmt.Errorf("models: images must be [batch, %d, %d, 1], got %s", data.Size, data.Size, x.Shape()))
+	}
+	d := x.Shape().Dimensions
+	if d[1] != data.Size || d[2] != data.Size || d[3] != 1 {
+		panic(fmt.Errorf("models: images must be [batch, %d, %d, 1], got %s", data.Size, data.Size, x.Shape()))
+	}
+	return x
+}
+
+// FeatureMap returns the last convolutional feature map, [B, h, w, C]:
+// ResNet18's last stage output (2x2x512 for 48x48 input with the standard
+// stem, 6x6x512 with the small stem), or the baseline's last pooled block
+// (6x6x128). Grad-CAM differentiates the logits with respect to it.
+// It panics on invalid configurations or inputs (GoMLX's graph convention);
+// call Validate first.
+func (c Config) FeatureMap(s *model.Scope, images *Node, training bool) *Node {
+	if err := c.Validate(); err != nil {
+		panic(err)
+	}
+	x := prepare(images)
+	b := &builder{cfg: c, training: training, im2col: c.useIm2col(x.Graph())}
+	if c.Arch == ArchBaseline {
+		return b.baselineTrunk(s, x)
+	}
+	return b.resnetTrunk(s, x)
+}
+
+// Pool turns a FeatureMap output into the penultimate features [B, FeatureDim].
+func (c Config) Pool(s *model.Scope, featureMap *Node, training bool) *Node {
+	b := &builder{cfg: c, training: training}
+	if c.Arch == ArchBaseline {
+		f := graph.Reshape(featureMap, featureMap.Shape().Dimensions[0], -1)
+		f = b.dense(s.At("fc1"), f, 256)
+		return graph.Max(f, graph.ZerosLike(f))
+	}
+	return graph.ReduceMean(featureMap, 1, 2)
+}
+
+// Features returns the penultimate features, [B, FeatureDim]: for ResNet18
+// the 512-d global-average-pooled output of the last stage.
+func (c Config) Features(s *model.Scope, images *Node, training bool) *Node {
+	return c.Pool(s, c.FeatureMap(s, images, training), training)
+}
+
+// Head applies dropout (in training, when Config.Dropout > 0) and the final
+// dense layer to the features, returning [B, NumClasses] logits.
+func (c Config) Head(s *model.Scope, features *Node, training bool) *Node {
+	b := &builder{cfg: c, training: training}
+	if training && c.Dropout > 0 {
+		keep := 1 - c.Dropout
+		u := s.RandomUniform(features.Graph(), features.Shape())
+		mask := graph.ConvertDType(graph.LessThan(u, graph.ConstAs(u, keep)), features.DType())
+		features = graph.Mul(features, graph.MulScalar(mask, 1/keep))
+	}
+	name := "fc"
+	if c.Arch == ArchBaseline {
+		name = "fc2"
+	}
+	return b.dense(s.At("%s", name), features, NumClasses)
+}
+
+// Logits returns the class logits, [B, NumClasses].
+func (c Config) Logits(s *model.Scope, images *Node, training bool) *Node {
+	return c.Head(s, c.Features(s, images, training), training)
+}
+
+// useIm2col tells whether the graph should use the im2col / separable paths.
+func (c Config) useIm2col(g *graph.Graph) bool {
+	switch c.Conv {
+	case ConvIm2col:
+		return true
+	case ConvNative:
+		return false
+	}
+	return g.Backend() != nil && g.Backend().Name() == "go"
+}
+
+// builder carries per-graph settings through the layer functions.
+type builder struct {
+	cfg      Config
+	training bool
+	im2col   bool
+}
+
+func (b *builder) relu(x *Node) *Node { return graph.Max(x, graph.ZerosLike(x)) }
+
+func (b *builder) baselineTrunk(s *model.Scope, x *Node) *Node {
+	for i, ch := range []int{32, 64, 128} {
+		bs := s.At("block%d", i+1)
+		x = b.conv(bs.At("conv"), x, 3, ch, 1, 1, true)
+		x = b.relu(x)
+		x = b.maxPool(x, 2, 2, 0)
+	}
+	return x
+}
+
+func (b *builder) resnetTrunk(s *model.Scope, x *Node) *Node {
+	if b.cfg.SmallStem {
+		x = b.conv(s.At("conv1"), x, 3, 64, 1, 1, false)
+		x = b.batchNorm(s.At("bn1"), x)
+		x = b.relu(x)
+	} else {
+		x = b.conv(s.At("conv1"), x, 7, 64, 2, 3, false)
+		x = b.batchNorm(s.At("bn1"), x)
+		x = b.relu(x)
+		x = b.maxPool(x, 3, 2, 1)
+	}
+	for stage, ch := range []int{64, 128, 256, 512} {
+		for blk := 0; blk < 2; blk++ {
+			stride := 1
+			if stage > 0 && blk == 0 {
+				stride = 2
+			}
+			x = b.basicBlock(s.At("layer%d", stage+1).At("%d", blk), x, ch, stride)
+		}
+	}
+	return x
+}
+
+// basicBlock is torchvision's BasicBlock: conv3x3-BN-ReLU-conv3x3-BN, plus the
+// identity or a 1x1 strided conv + BN projection, then ReLU.
+func (b *builder) basicBlock(s *model.Scope, x *Node, ch, stride int) *Node {
+	in := x.Shape().Dimensions[3]
+	y := b.conv(s.At("conv1"), x, 3, ch, stride, 1, false)
+	y = b.batchNorm(s.At("bn1"), y)
+	y = b.relu(y)
+	y = b.conv(s.At("conv2"), y, 3, ch, 1, 1, false)
+	y = b.batchNorm(s.At("bn2"), y)
+	short := x
+	if stride != 1 || in != ch {
+		short = b.conv(s.At("downsample").At("0"), x, 1, ch, stride, 0, false)
+		short = b.batchNorm(s.At("downsample").At("1"), short)
+	}
+	return b.relu(graph.Add(y, short))
+}
+
+// ResNet18Params is the number of trainable parameters of ResNet18 with one
+// input channel and 7 classes: torchvision's 11,689,512 less the 2 input
+// channels of conv1 (6,272) and 993 of the 1000 classes (510,409).
+const ResNet18Params = 11_173_831
+
+// TrainableParams counts the scalar values of the trainable variables of a store.
+func TrainableParams(store *model.Store) int {
+	n := 0
+	for v := range store.IterVariables() {
+		if v.Trainable {
+			n += v.Shape().Size()
+		}
+	}
+	return n
+}

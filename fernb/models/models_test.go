@@ -1,0 +1,319 @@
+package models
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	fxla "github.com/fernb/fernb/xla"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+var (
+	backendsMu sync.Mutex
+	backends   = map[string]compute.Backend{}
+)
+
+// testBackend returns a cached backend; it skips the test only when the XLA
+// CPU plugin is not installed on this machine.
+func testBackend(t testing.TB, name string) compute.Backend {
+	t.Helper()
+	backendsMu.Lock()
+	defer backendsMu.Unlock()
+	if b, ok := backends[name]; ok {
+		return b
+	}
+	b, _, err := fxla.New(name)
+	if err != nil {
+		if errors.Is(err, fxla.ErrPluginNotFound) {
+			t.Skipf("backend %s: PJRT plugin not installed here: %v", name, err)
+		}
+		t.Fatalf("backend %s: %v", name, err)
+	}
+	backends[name] = b
+	return b
+}
+
+var backendNames = []string{"go", "xla:cpu"}
+
+func randTensor(seed uint64, dims ...int) *tensors.Tensor {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64())
+	}
+	return tensors.FromFlatDataAndDimensions(v, dims...)
+}
+
+func flat(t testing.TB, x *tensors.Tensor) []float32 {
+	t.Helper()
+	v, err := tensors.CopyFlatData[float32](x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func maxAbsDiff(t testing.TB, a, b []float32) float64 {
+	t.Helper()
+	if len(a) != len(b) {
+		t.Fatalf("lengths differ: %d vs %d", len(a), len(b))
+	}
+	m := 0.0
+	for i := range a {
+		m = math.Max(m, math.Abs(float64(a[i]-b[i])))
+	}
+	return m
+}
+
+func TestIm2colMatchesNativeConv(t *testing.T) {
+	cases := []struct {
+		name                      string
+		h, cin, k, cout, str, pad int
+	}{
+		{"stem7x7s2", 48, 1, 7, 8, 2, 3},
+		{"3x3s1", 12, 4, 3, 5, 1, 1},
+		{"3x3s2", 12, 4, 3, 6, 2, 1},
+		{"1x1s2", 12, 4, 1, 6, 2, 0},
+		{"3x3nopad", 9, 3, 3, 2, 1, 0},
+	}
+	for _, bn := range backendNames {
+		backend := testBackend(t, bn)
+		for _, c := range cases {
+			t.Run(bn+"/"+c.name, func(t *testing.T) {
+				x := randTensor(1, 2, c.h, c.h, c.cin)
+				k := randTensor(2, c.k, c.k, c.cin, c.cout)
+				outs := graph.MustExecOnceN(backend, func(x, k *graph.Node) []*graph.Node {
+					a := NativeConv(x, k, c.str, c.pad)
+					b := Im2colConv(x, k, c.str, c.pad)
+					// Gradients with respect to input and kernel of a weighted sum.
+					wa := graph.ReduceAllSum(graph.Mul(a, graph.Sin(a)))
+					wb := graph.ReduceAllSum(graph.Mul(b, graph.Sin(b)))
+					ga := graph.Gradient(wa, x, k)
+					gb := graph.Gradient(wb, x, k)
+					return []*graph.Node{a, b, ga[0], gb[0], ga[1], gb[1]}
+				}, x, k)
+				if !outs[0].Shape().Equal(outs[1].Shape()) {
+					t.Fatalf("shapes differ: native %s, im2col %s", outs[0].Shape(), outs[1].Shape())
+				}
+				for i, what := range []string{"output", "grad x", "grad kernel"} {
+					if d := maxAbsDiff(t, flat(t, outs[2*i]), flat(t, outs[2*i+1])); d > 1e-4*float64(c.k*c.k*c.cin) {
+						t.Errorf("%s: max |native-im2col| = %g", what, d)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestSeparableMatchesNativeMaxPool(t *testing.T) {
+	cases := []struct {
+		name             string
+		h, win, str, pad int
+	}{
+		{"3x3s2p1", 24, 3, 2, 1},
+		{"2x2s2", 12, 2, 2, 0},
+		{"3x3s2odd", 13, 3, 2, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			// The native max-pool's gradient needs SelectAndScatter: XLA only.
+			backend := testBackend(t, "xla:cpu")
+			x := randTensor(3, 2, c.h, c.h, 3)
+			outs := graph.MustExecOnceN(backend, func(x *graph.Node) []*graph.Node {
+				a := NativeMaxPool(x, c.win, c.str, c.pad)
+				b := SeparableMaxPool(x, c.win, c.str, c.pad)
+				ga := graph.Gradient(graph.ReduceAllSum(graph.Mul(a, graph.Cos(a))), x)[0]
+				gb := graph.Gradient(graph.ReduceAllSum(graph.Mul(b, graph.Cos(b))), x)[0]
+				return []*graph.Node{a, b, ga, gb}
+			}, x)
+			if !outs[0].Shape().Equal(outs[1].Shape()) {
+				t.Fatalf("shapes differ: native %s, separable %s", outs[0].Shape(), outs[1].Shape())
+			}
+			if d := maxAbsDiff(t, flat(t, outs[0]), flat(t, outs[1])); d != 0 {
+				t.Errorf("forward: max diff %g", d)
+			}
+			if d := maxAbsDiff(t, flat(t, outs[2]), flat(t, outs[3])); d > 1e-6 {
+				t.Errorf("gradient: max diff %g", d)
+			}
+		})
+	}
+}
+
+// TestBatchNormByHand checks training and inference batch norm against a
+// direct computation, and the gradient against the closed-form batch-norm
+// gradient (which includes the terms through the batch mean and variance).
+func TestBatchNormByHand(t *testing.T) {
+	const n, c = 6, 3
+	x := randTensor(4, n, c)
+	xv := flat(t, x)
+	gamma := []float32{1.5, -0.5, 2}
+	beta := []float32{0.1, 0.2, -0.3}
+	rm := []float32{0.5, -1, 0}
+	rv := []float32{2, 0.5, 1}
+	dy := flat(t, randTensor(5, n, c))
+	for _, bn := range backendNames {
+		t.Run(bn, func(t *testing.T) {
+			backend := testBackend(t, bn)
+			outs := graph.MustExecOnceN(backend, func(x, gm, bt, rm, rv, dy *graph.Node) []*graph.Node {
+				y, _, _ := BatchNorm(x, gm, bt, rm, rv, true)
+				yi, _, _ := BatchNorm(x, gm, bt, rm, rv, false)
+				gx := graph.Gradient(graph.ReduceAllSum(graph.Mul(y, dy)), x)[0]
+				return []*graph.Node{y, yi, gx}
+			}, tensors.FromFlatDataAndDimensions(xv, n, c), gamma, beta, rm, rv, tensors.FromFlatDataAndDimensions(dy, n, c))
+			y, yi, gx := flat(t, outs[0]), flat(t, outs[1]), flat(t, outs[2])
+			for j := 0; j < c; j++ {
+				var mean, v float64
+				for i := 0; i < n; i++ {
+					mean += float64(xv[i*c+j])
+				}
+				mean /= n
+				for i := 0; i < n; i++ {
+					d := float64(xv[i*c+j]) - mean
+					v += d * d
+				}
+				v /= n
+				sd := math.Sqrt(v + BNEpsilon)
+				var sdy, sdyx float64
+				for i := 0; i < n; i++ {
+					xh := (float64(xv[i*c+j]) - mean) / sd
+					sdy += float64(dy[i*c+j])
+					sdyx += float64(dy[i*c+j]) * xh
+				}
+				for i := 0; i < n; i++ {
+					k := i*c + j
+					xh := (float64(xv[k]) - mean) / sd
+					want := float64(gamma[j])*xh + float64(beta[j])
+					if math.Abs(float64(y[k])-want) > 1e-5 {
+						t.Errorf("train y[%d,%d] = %g, want %g", i, j, y[k], want)
+					}
+					wantI := float64(gamma[j])*(float64(xv[k])-float64(rm[j]))/math.Sqrt(float64(rv[j])+BNEpsilon) + float64(beta[j])
+					if math.Abs(float64(yi[k])-wantI) > 1e-5 {
+						t.Errorf("inference y[%d,%d] = %g, want %g", i, j, yi[k], wantI)
+					}
+					wantG := float64(gamma[j]) / sd / n * (n*float64(dy[k]) - sdy - xh*sdyx)
+					if math.Abs(float64(gx[k])-wantG) > 1e-4 {
+						t.Errorf("grad x[%d,%d] = %g, want %g", i, j, gx[k], wantG)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestRunningStats checks the running mean/variance update (momentum 0.1,
+// unbiased variance) of a training graph.
+func TestRunningStats(t *testing.T) {
+	backend := testBackend(t, "go")
+	store := model.NewStore()
+	cfg := Config{Arch: ArchResNet18, Conv: ConvIm2col}
+	b := &builder{cfg: cfg, training: true, im2col: true}
+	x := randTensor(6, 2, 3, 3, 4)
+	xv := flat(t, x)
+	e := model.MustNewExec(backend, store, func(s *model.Scope, x *graph.Node) *graph.Node {
+		return b.batchNorm(s.At("bn"), x)
+	})
+	e.MustCall(x)
+	rm := flat(t, store.GetVariable("/bn/running_mean").MustValue())
+	rv := flat(t, store.GetVariable("/bn/running_var").MustValue())
+	const n = 18
+	for j := 0; j < 4; j++ {
+		var mean, v float64
+		for i := 0; i < n; i++ {
+			mean += float64(xv[i*4+j])
+		}
+		mean /= n
+		for i := 0; i < n; i++ {
+			d := float64(xv[i*4+j]) - mean
+			v += d * d
+		}
+		v /= n - 1
+		if math.Abs(float64(rm[j])-0.1*mean) > 1e-6 {
+			t.Errorf("running_mean[%d] = %g, want %g", j, rm[j], 0.1*mean)
+		}
+		if math.Abs(float64(rv[j])-(0.9+0.1*v)) > 1e-5 {
+			t.Errorf("running_var[%d] = %g, want %g", j, rv[j], 0.9+0.1*v)
+		}
+	}
+	if v := store.GetVariable("/bn/running_mean"); v.Trainable {
+		t.Error("running_mean is trainable")
+	}
+}
+
+// TestShapesAndBackendParity builds each architecture on both backends from
+// the same seed and checks output shapes, parameter counts, and that the
+// im2col path on "go" gives the same logits as the native path on XLA.
+func TestShapesAndBackendParity(t *testing.T) {
+	cases := []struct {
+		cfg     Config
+		fmapHW  int
+		batchSz int
+	}{
+		{Config{Arch: ArchResNet18, Seed: 7}, 2, 3},
+		{Config{Arch: ArchResNet18, SmallStem: true, Seed: 7}, 6, 1},
+		{Config{Arch: ArchBaseline, Seed: 7}, 6, 3},
+	}
+	for _, c := range cases {
+		name := c.cfg.Arch
+		if c.cfg.SmallStem {
+			name += "-smallstem"
+		}
+		t.Run(name, func(t *testing.T) {
+			var logits [][]float32
+			for _, bn := range backendNames {
+				x := randTensor(8, c.batchSz, 48, 48, 1)
+				backend := testBackend(t, bn)
+				store := model.NewStore()
+				e := model.MustNewExec(backend, store, func(s *model.Scope, x *graph.Node) []*graph.Node {
+					fm := c.cfg.FeatureMap(s, x, false)
+					f := c.cfg.Pool(s, fm, false)
+					return []*graph.Node{fm, f, c.cfg.Head(s, f, false)}
+				})
+				outs := e.MustCall(x)
+				fm, f, l := outs[0], outs[1], outs[2]
+				wantFM := []int{c.batchSz, c.fmapHW, c.fmapHW, c.cfg.FeatureMapChannels()}
+				if got := fm.Shape().Dimensions; !equalInts(got, wantFM) {
+					t.Errorf("%s: feature map %v, want %v", bn, got, wantFM)
+				}
+				if got := f.Shape().Dimensions; !equalInts(got, []int{c.batchSz, c.cfg.FeatureDim()}) {
+					t.Errorf("%s: features %v, want [%d %d]", bn, got, c.batchSz, c.cfg.FeatureDim())
+				}
+				if got := l.Shape().Dimensions; !equalInts(got, []int{c.batchSz, NumClasses}) {
+					t.Errorf("%s: logits %v, want [%d %d]", bn, got, c.batchSz, NumClasses)
+				}
+				logits = append(logits, flat(t, l))
+				if c.cfg.Arch == ArchResNet18 && !c.cfg.SmallStem {
+					if got := TrainableParams(store); got != ResNet18Params {
+						t.Errorf("%s: %d trainable parameters, want %d", bn, got, ResNet18Params)
+					}
+				}
+			}
+			if len(logits) == 2 {
+				if d := maxAbsDiff(t, logits[0], logits[1]); d > 1e-3 {
+					t.Errorf("go (im2col) and xla:cpu (native) logits differ by %g", d)
+				}
+			}
+		})
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
