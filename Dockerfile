@@ -1,0 +1,33 @@
+# fernb in a container: JupyterLab + the GoNB kernel + fernb + the XLA CPU
+# plugin, set up by the same ./fernb.sh that CI runs, so the image does what
+# CI tests.
+#
+#   docker build -t fernb .                       # XLA CPU
+#   docker build -t fernb --build-arg CUDA=1 .    # + XLA CUDA plugin (run with --gpus all)
+#   docker run --rm -p 8888:8888 -e JUPYTER_TOKEN=$(openssl rand -hex 24) \
+#       -v "$PWD/notebooks:/home/fernb/fernb/notebooks" \
+#       -v /path/to/fer2013:/data/fer2013:ro -e FER_DATA=/data/fer2013 fernb
+#
+# JupyterLab listens on 8888 with token authentication: the token is
+# $JUPYTER_TOKEN, or a random one printed at start. An empty token is refused.
+FROM debian:12
+
+ARG CUDA=0
+
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      ca-certificates curl git gcc libc6-dev unzip python3 python3-venv python3-pip \
+ && rm -rf /var/lib/apt/lists/*
+
+RUN useradd --create-home --shell /bin/bash fernb
+USER fernb
+WORKDIR /home/fernb/fernb
+
+COPY --chown=fernb:fernb . .
+RUN if [ "$CUDA" = 1 ]; then ./fernb.sh setup --cuda; else ./fernb.sh setup; fi \
+ && rm -rf /home/fernb/.cache/pip
+
+ENV FERNB_ROOT=/home/fernb/fernb
+VOLUME ["/home/fernb/fernb/notebooks"]
+EXPOSE 8888
+ENTRYPOINT ["/home/fernb/fernb/docker/entrypoint.sh"]

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"time"
+
+	"github.com/fernb/fernb/fernb"
+	"github.com/fernb/fernb/fernb/notebook"
+)
+
+func init() {
+	register("report", "run notebooks/report.ipynb headless (the main job), writing its outputs and figures in place", runReport)
+	register("notebooks", "execute every notebook headless into a scratch folder and check its outputs (CI)", runNotebooks)
+}
+
+func runReport(args []string) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	data := fs.String("data", "", "FER2013 path (default $FER_DATA, else synthetic faces)")
+	scale := fs.String("scale", "", "quick or full (default $FERNB_SCALE, else full)")
+	nb := fs.String("notebook", "", "notebook to run (default notebooks/report.ipynb of the repository)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	root, err := fernb.RepoRoot()
+	if err != nil {
+		return err
+	}
+	if *nb == "" {
+		*nb = filepath.Join(root, "notebooks", "report.ipynb")
+	}
+	loc, err := fernb.FindData(*data)
+	if err != nil {
+		return err
+	}
+	env := []string{fernb.RootEnv + "=" + root}
+	if loc.Path != "" {
+		env = append(env, fernb.DataEnv+"="+loc.Path)
+	}
+	fmt.Fprintf(os.Stderr, "fer report: %s on %s\n", *nb, loc)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	start := time.Now()
+	if err := notebook.Execute(ctx, *nb, notebook.Options{Scale: *scale, Env: env}); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "fer report: done in %s; executed notebook %s, figures in %s\n",
+		time.Since(start).Round(time.Second), *nb, filepath.Join(root, "plots"))
+	return nil
+}
+
+func runNotebooks(args []string) error {
+	fs := flag.NewFlagSet("notebooks", flag.ContinueOnError)
+	quick := fs.Bool("quick", true, "run in quick mode ($FERNB_SCALE=quick)")
+	out := fs.String("out", "", "folder for the executed copies (default: a temporary folder)")
+	timeout := fs.Duration("timeout", 15*time.Minute, "time limit per notebook")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	root, err := fernb.RepoRoot()
+	if err != nil {
+		return err
+	}
+	files := fs.Args()
+	if len(files) == 0 {
+		files, _ = filepath.Glob(filepath.Join(root, "notebooks", "*.ipynb"))
+	}
+	if len(files) == 0 {
+		return fmt.Errorf("no notebooks found in %s", filepath.Join(root, "notebooks"))
+	}
+	if *out == "" {
+		if *out, err = os.MkdirTemp("", "fernb-notebooks-"); err != nil {
+			return err
+		}
+	}
+	scale := "full"
+	if *quick {
+		scale = "quick"
+	}
+	failed := 0
+	for _, f := range files {
+		start := time.Now()
+		dst := filepath.Join(*out, filepath.Base(f))
+		err := notebook.Execute(context.Background(), f, notebook.Options{
+			Scale: scale, Output: dst, Timeout: *timeout,
+			Env: []string{fernb.RootEnv + "=" + root, "FERNB_RUNS=" + filepath.Join(*out, "runs"), "FERNB_PLOTS=" + filepath.Join(*out, "plots")},
+		})
+		status := "ok"
+		if err != nil {
+			failed++
+			status = "FAIL"
+			fmt.Fprintln(os.Stderr, err)
+		}
+		fmt.Printf("%-4s %s (%s) -> %s\n", status, filepath.Base(f), time.Since(start).Round(time.Second), dst)
+	}
+	fmt.Printf("notebooks: %d passed, %d failed\n", len(files)-failed, failed)
+	if failed > 0 {
+		return fmt.Errorf("%d of %d notebooks failed", failed, len(files))
+	}
+	return nil
+}

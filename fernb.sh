@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# fernb.sh: set-up and entry points of fernb. Every command first runs the
+# idempotent set-up (fast when nothing changed), so on a fresh machine:
+#
+#   ./fernb.sh report [FER2013_PATH]   main job: runs notebooks/report.ipynb headless
+#                                      (FER2013 when a path or $FER_DATA is given,
+#                                      else the built-in synthetic faces)
+#   ./fernb.sh test                    all tests: Go (XLA CPU required), notebooks
+#
+# Other commands:
+#   ./fernb.sh setup [--cuda] [--bench] install everything (see README)
+#   ./fernb.sh lab [ARGS]              start JupyterLab with the GoNB kernel
+#   ./fernb.sh fer ARGS...             run the fer command (e.g. ./fernb.sh fer info)
+#   ./fernb.sh env                     print the exports the other commands use
+#
+# Nothing is downloaded from outside the package registries: Go modules and,
+# if Go is missing or older than $GO_VERSION, the Go toolchain from the Go module
+# proxy; Python packages (Jupyter, the XLA CPU plugin wheel) from PyPI; system
+# packages from Debian's apt.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOOLS="$ROOT/.tools"
+VENV="${FERNB_VENV:-$ROOT/.venv}"
+GO_VERSION=1.26.8
+PLUGIN_DIR="${FERNB_PLUGIN_INSTALL_DIR:-$HOME/.local/lib/go-xla}"
+
+log() { printf '[fernb] %s\n' "$*" >&2; }
+die() { printf '[fernb] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- environment
+fernb_env() {
+	export PATH="$TOOLS/bin:$TOOLS/go/bin:$VENV/bin:$PATH"
+	export FERNB_ROOT="$ROOT" FERNB_VENV="$VENV"
+	# fernb passes absolute plugin paths; go-xla must never try GitHub.
+	export GOMLX_NO_AUTO_INSTALL=1
+	# The kernel spec lives inside the virtualenv (sys.prefix/share/jupyter).
+	export JUPYTER_DATA_DIR="$VENV/share/jupyter"
+	export JUPYTER_PLATFORM_DIRS=1
+}
+
+# --------------------------------------------------------------------- set-up
+version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
+
+setup_apt() {
+	local need=()
+	command -v gcc >/dev/null || need+=(gcc libc6-dev)
+	command -v curl >/dev/null || need+=(curl ca-certificates)
+	command -v unzip >/dev/null || need+=(unzip)
+	command -v git >/dev/null || need+=(git)
+	if ! command -v python3 >/dev/null; then
+		need+=(python3 python3-venv python3-pip)
+	elif ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+		need+=(python3-venv)
+	fi
+	if [ ${#need[@]} -gt 0 ]; then
+		log "installing Debian packages: ${need[*]}"
+		local sudo=""
+		[ "$(id -u)" = 0 ] || sudo="sudo"
+		$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
+	fi
+}
+
+setup_go() {
+	local have=""
+	if command -v go >/dev/null; then have=$(go env GOVERSION 2>/dev/null | sed 's/^go//'); fi
+	if [ -n "$have" ] && version_ge "$have" "1.26"; then return; fi
+	if [ -x "$TOOLS/go/bin/go" ]; then return; fi
+	# The Go toolchain is a module on the Go module proxy (golang.org/toolchain).
+	local proxy="${GOPROXY:-https://proxy.golang.org}"
+	proxy="${proxy%%,*}"
+	local zip="$TOOLS/go$GO_VERSION.zip"
+	log "Go >= 1.26 not found (have '${have:-none}'): fetching go$GO_VERSION from the Go module proxy"
+	mkdir -p "$TOOLS"
+	curl -fsSL -o "$zip" "$proxy/golang.org/toolchain/@v/v0.0.1-go$GO_VERSION.linux-amd64.zip"
+	rm -rf "$TOOLS/go" "$TOOLS/go-unzip"
+	unzip -q "$zip" -d "$TOOLS/go-unzip"
+	mv "$TOOLS/go-unzip/golang.org/toolchain@v0.0.1-go$GO_VERSION.linux-amd64" "$TOOLS/go"
+	chmod +x "$TOOLS/go/bin/"* "$TOOLS/go/pkg/tool/"*/* 2>/dev/null || true
+	rm -rf "$TOOLS/go-unzip" "$zip"
+}
+
+# Stamp files let set-up skip work whose inputs did not change.
+stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
+
+setup_python() {
+	local want
+	want=$(cat "$ROOT/scripts/requirements.txt" "$ROOT/scripts/requirements-xla.txt" | sha256sum | cut -c1-16)
+	if [ ! -x "$VENV/bin/python" ]; then
+		log "creating the Python virtualenv $VENV"
+		python3 -m venv "$VENV"
+	fi
+	if ! stamp_ok "$VENV/.fernb-stamp" "$want"; then
+		log "installing Jupyter (nbclient, nbconvert, JupyterLab) into $VENV"
+		"$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/scripts/requirements.txt"
+		log "installing the XLA CPU PJRT plugin wheel (pinned by SHA-256)"
+		"$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps --require-hashes \
+			-r "$ROOT/scripts/requirements-xla.txt"
+		echo "$want" >"$VENV/.fernb-stamp"
+	fi
+}
+
+# The plugin's .so is linked into go-xla's default folder under the name
+# go-xla expects (pjrt_c_api_cpu_plugin.so).
+setup_plugin() {
+	local so
+	so=$("$VENV/bin/python" -c 'import lammps_jax_pjrt_cpu as p, os; print(os.path.join(os.path.dirname(p.__file__), "pjrt_c_api_cpu_plugin.so"))')
+	[ -f "$so" ] || die "the XLA CPU plugin wheel has no $so"
+	mkdir -p "$PLUGIN_DIR"
+	if [ "$(readlink -f "$PLUGIN_DIR/pjrt_c_api_cpu_plugin.so" 2>/dev/null)" != "$(readlink -f "$so")" ]; then
+		log "linking the XLA CPU plugin into $PLUGIN_DIR"
+		ln -sfn "$so" "$PLUGIN_DIR/pjrt_c_api_cpu_plugin.so"
+	fi
+}
+
+# CUDA (optional): the pip packages jax-cuda13-pjrt + NVIDIA libraries. The
+# xla package finds xla_cuda_plugin.so inside the virtualenv by itself.
+setup_cuda() {
+	log "installing the XLA CUDA plugin (jax-cuda13-pjrt and NVIDIA's CUDA 13 libraries) into $VENV"
+	"$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/scripts/requirements-cuda.txt"
+}
+
+setup_bench() {
+	log "installing PyTorch (CPU) for fer bench into $VENV"
+	"$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/scripts/requirements-bench.txt"
+}
+
+setup_go_tools() {
+	local want
+	want=$(cat "$ROOT/go.mod" "$ROOT/go.sum" | sha256sum | cut -c1-16)
+	mkdir -p "$TOOLS/bin"
+	(cd "$ROOT" && go mod download)
+	if ! stamp_ok "$TOOLS/.go-tools-stamp" "$want" || [ ! -x "$TOOLS/bin/gonb" ]; then
+		log "building gonb and goimports (pinned in go.mod's tool block)"
+		(cd "$ROOT" && go build -o "$TOOLS/bin/" github.com/janpfeifer/gonb golang.org/x/tools/cmd/goimports)
+		echo "$want" >"$TOOLS/.go-tools-stamp"
+	fi
+	log "building fer"
+	(cd "$ROOT" && go build -o "$TOOLS/bin/fer" ./cmd/fer)
+}
+
+setup_kernel() {
+	if [ ! -f "$JUPYTER_DATA_DIR/kernels/gonb/kernel.json" ] ||
+		! grep -q "$TOOLS/bin/gonb" "$JUPYTER_DATA_DIR/kernels/gonb/kernel.json"; then
+		log "installing the GoNB kernel spec into $JUPYTER_DATA_DIR"
+		# gopls is optional (editor help only), hence --force_deps.
+		"$TOOLS/bin/gonb" --install --force_deps >/dev/null 2>&1 || true
+	fi
+	[ -f "$JUPYTER_DATA_DIR/kernels/gonb/kernel.json" ] || die "GoNB kernel spec was not installed"
+}
+
+setup() {
+	local cuda=0 bench=0
+	for a in "$@"; do
+		case "$a" in
+		--cuda) cuda=1 ;;
+		--bench) bench=1 ;;
+		*) die "setup: unknown option $a" ;;
+		esac
+	done
+	fernb_env
+	setup_apt
+	setup_go
+	setup_python
+	setup_plugin
+	[ $cuda = 1 ] && setup_cuda
+	[ $bench = 1 ] && setup_bench
+	setup_go_tools
+	setup_kernel
+	# Check that XLA CPU really loads: an error here names what is missing.
+	"$TOOLS/bin/fer" info --backend xla:cpu >/dev/null ||
+		die "the XLA CPU plugin does not load (see the error above)"
+	log "set-up done: $(go env GOVERSION), $("$VENV/bin/python" --version), XLA CPU plugin in $PLUGIN_DIR"
+}
+
+# ------------------------------------------------------------------ commands
+cmd_report() {
+	setup
+	if [ $# -gt 0 ]; then export FER_DATA="$1"; fi
+	if [ -n "${FER_DATA:-}" ]; then
+		[ -e "$FER_DATA" ] || die "data path $FER_DATA does not exist"
+		log "main job: the report on FER2013 at $FER_DATA"
+	else
+		log "main job: no FER2013 path given, so the report runs on the built-in SYNTHETIC faces"
+	fi
+	"$TOOLS/bin/fer" report
+}
+
+cmd_test() {
+	setup
+	# XLA CPU is part of what the tests check: no skipping when it is missing.
+	export FERNB_REQUIRE_XLA=1
+	# The real FER2013 beside the checkout (CI has it) is used by data tests.
+	if [ -z "${FER_DATA:-}" ] && [ -d "$ROOT/../shared/data/fer2013" ]; then
+		export FER_DATA="$ROOT/../shared/data/fer2013"
+	fi
+	cd "$ROOT"
+	log "go vet"
+	go vet ./...
+	log "go test (Go backend and XLA CPU)"
+	go test -count=1 -timeout 25m ./...
+	if compgen -G "$ROOT/notebooks/*.ipynb" >/dev/null; then
+		log "executing the notebooks in quick mode"
+		"$TOOLS/bin/fer" notebooks --quick
+	fi
+}
+
+main() {
+	local cmd="${1:-}"
+	[ $# -gt 0 ] && shift
+	case "$cmd" in
+	setup) setup "$@" ;;
+	report) cmd_report "$@" ;;
+	test) cmd_test "$@" ;;
+	lab)
+		setup
+		cd "$ROOT/notebooks" && exec jupyter lab "$@"
+		;;
+	fer)
+		setup >/dev/null
+		exec "$TOOLS/bin/fer" "$@"
+		;;
+	env)
+		fernb_env
+		printf 'export PATH=%q FERNB_ROOT=%q FERNB_VENV=%q GOMLX_NO_AUTO_INSTALL=1 JUPYTER_DATA_DIR=%q\n' \
+			"$PATH" "$ROOT" "$VENV" "$JUPYTER_DATA_DIR"
+		;;
+	*)
+		sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+		[ -z "$cmd" ] || [ "$cmd" = help ] || exit 2
+		;;
+	esac
+}
+
+main "$@"
