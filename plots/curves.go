@@ -1,0 +1,253 @@
+package plots
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Series is one named curve.
+type Series struct {
+	// Name is shown in the legend.
+	Name string
+	// X and Y are the points of the curve (same length, finite).
+	X, Y []float64
+	// Dashed draws the curve dashed (e.g. validation curves).
+	Dashed bool
+}
+
+// History is the per-epoch record of one training run.
+type History struct {
+	// Name identifies the run in the legend.
+	Name string
+	// Epoch holds the x values; nil means 1, 2, ..., n.
+	Epoch []float64
+	// TrainLoss, ValLoss, TrainAcc and ValAcc are per-epoch values; any may
+	// be nil. Accuracies in [0,1] are shown as percentages.
+	TrainLoss, ValLoss, TrainAcc, ValAcc []float64
+}
+
+var dashes = []vg.Length{vg.Points(4), vg.Points(2.5)}
+
+func checkXY(name string, x, y []float64) error {
+	if len(y) == 0 {
+		return fmt.Errorf("plots: series %q has no points", name)
+	}
+	if len(x) != len(y) {
+		return fmt.Errorf("plots: series %q has %d x values and %d y values", name, len(x), len(y))
+	}
+	for i := range y {
+		if math.IsNaN(x[i]) || math.IsInf(x[i], 0) || math.IsNaN(y[i]) || math.IsInf(y[i], 0) {
+			return fmt.Errorf("plots: series %q point %d is (%v, %v), not finite", name, i, x[i], y[i])
+		}
+	}
+	return nil
+}
+
+func lineFor(x, y []float64, clr int, dashed bool) (*plotter.Line, error) {
+	xy := make(plotter.XYs, len(y))
+	for i := range y {
+		xy[i].X, xy[i].Y = x[i], y[i]
+	}
+	l, err := plotter.NewLine(xy)
+	if err != nil {
+		return nil, err
+	}
+	l.Color = SeriesColor(clr)
+	l.Width = vg.Points(1.5)
+	if dashed {
+		l.Dashes = dashes
+	}
+	return l, nil
+}
+
+func addGrid(p *plot.Plot) {
+	g := plotter.NewGrid()
+	g.Vertical.Color = light
+	g.Horizontal.Color = light
+	g.Vertical.Width = vg.Points(0.5)
+	g.Horizontal.Width = vg.Points(0.5)
+	p.Add(g)
+}
+
+// allFractions reports whether every value is within [0,1].
+func allFractions(vals ...[]float64) bool {
+	for _, vs := range vals {
+		for _, v := range vs {
+			if v < 0 || v > 1 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Curves draws training curves in two panels, loss (left) and accuracy
+// (right), with one colour per run, solid lines for training and dashed
+// lines for validation. A run may lack any of the four curves.
+func Curves(runs []History, opts ...Option) (*Figure, error) {
+	cfg := newConfig(opts)
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("plots: Curves needs at least one run")
+	}
+	lossP := newPlot(cfg, "loss", "epoch", "loss")
+	accP := newPlot(cfg, "accuracy", "epoch", "accuracy")
+	addGrid(lossP)
+	addGrid(accP)
+	var accVals [][]float64
+	for _, r := range runs {
+		accVals = append(accVals, r.TrainAcc, r.ValAcc)
+	}
+	if allFractions(accVals...) {
+		accP.Y.Tick.Marker = percentTicks{}
+	} else {
+		accP.Y.Label.Text = "accuracy (%)"
+	}
+	leg := newLegend(cfg)
+	var names []string
+	anyTrain, anyVal := false, false
+	for i, r := range runs {
+		name := r.Name
+		if name == "" {
+			name = fmt.Sprintf("run %d", i+1)
+		}
+		var first *plotter.Line
+		for _, c := range []struct {
+			p      *plot.Plot
+			what   string
+			y      []float64
+			dashed bool
+		}{
+			{lossP, "train loss", r.TrainLoss, false},
+			{lossP, "val loss", r.ValLoss, true},
+			{accP, "train accuracy", r.TrainAcc, false},
+			{accP, "val accuracy", r.ValAcc, true},
+		} {
+			if c.y == nil {
+				continue
+			}
+			x := r.Epoch
+			if x == nil {
+				x = make([]float64, len(c.y))
+				for e := range x {
+					x[e] = float64(e + 1)
+				}
+			}
+			if err := checkXY(name+" "+c.what, x, c.y); err != nil {
+				return nil, err
+			}
+			l, err := lineFor(x, c.y, i, c.dashed)
+			if err != nil {
+				return nil, fmt.Errorf("plots: run %q %s: %w", name, c.what, err)
+			}
+			c.p.Add(l)
+			if first == nil {
+				first = l
+			}
+			anyTrain = anyTrain || !c.dashed
+			anyVal = anyVal || c.dashed
+		}
+		if first == nil {
+			return nil, fmt.Errorf("plots: run %q has no curves", name)
+		}
+		solid := *first
+		solid.Dashes = nil
+		leg.Add(name, &solid)
+		names = append(names, name)
+	}
+	if anyTrain && anyVal {
+		for _, s := range []struct {
+			name   string
+			dashed bool
+		}{{"train", false}, {"val", true}} {
+			l, _ := lineFor([]float64{0}, []float64{0}, 0, s.dashed)
+			l.Color = grey
+			leg.Add(s.name, l)
+			names = append(names, s.name)
+		}
+	}
+	w, h := cfg.size(7, 3.2)
+	f, err := NewFigure("curves", w, h, func(c draw.Canvas) {
+		c = titled(c, cfg, cfg.title)
+		c = withSideLegend(c, cfg, leg, names)
+		cs := plot.Align([][]*plot.Plot{{lossP, accP}}, draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Points(cfg.fontSize * 1.2)}, c)
+		lossP.Draw(cs[0][0])
+		accP.Draw(cs[0][1])
+	})
+	if err != nil {
+		return nil, err
+	}
+	f.DPI = cfg.dpi
+	return f, nil
+}
+
+// Lines draws one panel of named curves (Series.Dashed honoured), with a
+// legend on the right when there is more than one named series.
+func Lines(series []Series, xLabel, yLabel string, opts ...Option) (*Figure, error) {
+	return lines("lines", series, xLabel, yLabel, opts)
+}
+
+// LRSchedule draws learning-rate schedules (x: epoch or step, y: learning
+// rate), one series per schedule. Use LogY to see small rates such as a
+// cosine schedule's eta_min.
+func LRSchedule(series []Series, opts ...Option) (*Figure, error) {
+	return lines("lr_schedule", series, "epoch", "learning rate", opts)
+}
+
+func lines(name string, series []Series, xLabel, yLabel string, opts []Option) (*Figure, error) {
+	cfg := newConfig(opts)
+	if len(series) == 0 {
+		return nil, fmt.Errorf("plots: %s needs at least one series", name)
+	}
+	p := newPlot(cfg, "", xLabel, yLabel)
+	addGrid(p)
+	if cfg.logY {
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	}
+	leg := newLegend(cfg)
+	var names []string
+	for i, s := range series {
+		label := s.Name
+		if label == "" {
+			label = fmt.Sprintf("series %d", i+1)
+		}
+		if err := checkXY(label, s.X, s.Y); err != nil {
+			return nil, err
+		}
+		if cfg.logY {
+			for j, v := range s.Y {
+				if v <= 0 {
+					return nil, fmt.Errorf("plots: series %q point %d has y=%v, not positive, with a log y axis", label, j, v)
+				}
+			}
+		}
+		l, err := lineFor(s.X, s.Y, i, s.Dashed)
+		if err != nil {
+			return nil, err
+		}
+		p.Add(l)
+		if len(series) > 1 || s.Name != "" {
+			leg.Add(label, l)
+			names = append(names, label)
+		}
+	}
+	if len(series) == 1 {
+		names = nil
+	}
+	w, h := cfg.size(6, 3.5)
+	f, err := NewFigure(name, w, h, func(c draw.Canvas) {
+		c = titled(c, cfg, cfg.title)
+		c = withSideLegend(c, cfg, leg, names)
+		p.Draw(c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	f.DPI = cfg.dpi
+	return f, nil
+}
