@@ -127,20 +127,65 @@ var inferno = []color.RGBA{
 	{0xed, 0x69, 0x25, 0xff}, {0xfb, 0x9b, 0x06, 0xff}, {0xfc, 0xff, 0xa4, 0xff},
 }
 
-// nearest upscales img by an integer factor with nearest-neighbour
-// sampling, so faces stay crisp whatever the viewer's interpolation.
-func nearest(img *image.RGBA, factor int) *image.RGBA {
-	if factor <= 1 {
+// resizeNearest resizes img to w×h pixels with nearest-neighbour sampling,
+// so faces stay crisp whatever the viewer's interpolation.
+func resizeNearest(img *image.RGBA, w, h int) *image.RGBA {
+	b := img.Bounds()
+	if w == b.Dx() && h == b.Dy() {
 		return img
 	}
-	b := img.Bounds()
-	out := image.NewRGBA(image.Rect(0, 0, b.Dx()*factor, b.Dy()*factor))
-	for y := range out.Bounds().Dy() {
-		for x := range out.Bounds().Dx() {
-			out.SetRGBA(x, y, img.RGBAAt(x/factor, y/factor))
+	out := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		sy := min(b.Dy()-1, y*b.Dy()/h)
+		for x := range w {
+			out.SetRGBA(x, y, img.RGBAAt(min(b.Dx()-1, x*b.Dx()/w), sy))
 		}
 	}
 	return out
+}
+
+// rasterCanvas returns the vgimg canvas under c (draw.Crop nests
+// draw.Canvas values), if c draws to an image.
+func rasterCanvas(c draw.Canvas) (*vgimg.Canvas, bool) {
+	var v vg.Canvas = c.Canvas
+	for {
+		switch cv := v.(type) {
+		case *vgimg.Canvas:
+			return cv, true
+		case draw.Canvas:
+			v = cv.Canvas
+		case *draw.Canvas:
+			v = cv.Canvas
+		default:
+			return nil, false
+		}
+	}
+}
+
+// drawCrisp draws img into rect. On raster canvases the rectangle is
+// snapped to whole device pixels and the image resized to exactly that many
+// pixels with nearest-neighbour sampling, so no interpolation blurs it; on
+// vector canvases it is embedded upscaled 6× (nearest-neighbour).
+func drawCrisp(c draw.Canvas, rect vg.Rectangle, img *image.RGBA) {
+	ic, ok := rasterCanvas(c)
+	if !ok {
+		b := img.Bounds()
+		c.DrawImage(rect, resizeNearest(img, 6*b.Dx(), 6*b.Dy()))
+		return
+	}
+	dpi := ic.DPI()
+	snap := func(l vg.Length) (vg.Length, int) {
+		d := math.Round(l.Dots(dpi))
+		return vg.Length(d / dpi * vg.Inch.Points()), int(d)
+	}
+	x0, ix0 := snap(rect.Min.X)
+	x1, ix1 := snap(rect.Max.X)
+	y0, iy0 := snap(rect.Min.Y)
+	y1, iy1 := snap(rect.Max.Y)
+	if ix1 <= ix0 || iy1 <= iy0 {
+		return
+	}
+	c.DrawImage(vg.Rectangle{Min: vg.Point{X: x0, Y: y0}, Max: vg.Point{X: x1, Y: y1}}, resizeNearest(img, ix1-ix0, iy1-iy0))
 }
 
 // FaceGrid draws images in a grid (Columns, default up to 8) with their
@@ -246,11 +291,6 @@ func gridFigure(name string, images []Image, rgbs []*image.RGBA, cfg *config) (*
 	}
 	f, err := NewFigure(name, w, h, func(c draw.Canvas) {
 		c = titled(c, cfg, cfg.title)
-		factor := 6 // vector formats: embed 6× upscaled pixels
-		if ic, ok := c.Canvas.(*vgimg.Canvas); ok {
-			factor = int(math.Ceil(float64(side/vg.Inch) * ic.DPI() / 48))
-		}
-		factor = max(1, min(factor, 16))
 		// Centre the grid horizontally.
 		gridW := labelW + vg.Length(cols)*cell
 		x0 := c.Min.X + (c.Max.X-c.Min.X-gridW)/2 + labelW
@@ -260,7 +300,7 @@ func gridFigure(name string, images []Image, rgbs []*image.RGBA, cfg *config) (*
 			top := c.Max.Y - vg.Length(r)*rowH
 			left := x0 + vg.Length(col)*cell + gap/2
 			rect := vg.Rectangle{Min: vg.Point{X: left, Y: top - side}, Max: vg.Point{X: left + side, Y: top}}
-			c.DrawImage(rect, nearest(rgbs[i], factor))
+			drawCrisp(c, rect, rgbs[i])
 			if images[i].Caption != "" {
 				c.FillText(capSty, vg.Point{X: left + side/2, Y: top - side - vg.Points(2)}, images[i].Caption)
 			}

@@ -2,8 +2,8 @@ package plots
 
 import (
 	"fmt"
-	"strconv"
 	"image/color"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
