@@ -4,6 +4,8 @@
 // cache and the built-in synthetic faces.
 package data
 
+import "fmt"
+
 // Size is the side of every image, in pixels: FER2013 faces are Size x Size.
 const Size = 48
 
@@ -51,4 +53,124 @@ type Dataset struct {
 	Synthetic bool
 	// Train, Val and Test are the splits; any may be nil when absent.
 	Train, Val, Test *Split
+	// PrivateTest holds the Kaggle CSV's PrivateTest rows (split name
+	// "privatetest"); nil for folder layouts and synthetic faces. It is kept
+	// apart from Test so that Test is FER2013's usual PublicTest set.
+	PrivateTest *Split
+	// Layout is the layout the data set was loaded from (LayoutNone for
+	// synthetic faces).
+	Layout Layout
+	// Stats describes the load: files, conversions, timings, cache use.
+	Stats LoadStats
+}
+
+// ClassCounts returns the number of images of each class in the split.
+func (s *Split) ClassCounts() [NumClasses]int {
+	var c [NumClasses]int
+	if s == nil {
+		return c
+	}
+	for _, l := range s.Labels {
+		if int(l) < NumClasses {
+			c[l]++
+		}
+	}
+	return c
+}
+
+// Subset returns a new split named name holding copies of the images idx (in
+// that order). An index out of range is an error.
+func (s *Split) Subset(name string, idx []int) (*Split, error) {
+	out := &Split{
+		Name:    name,
+		Pixels:  make([]uint8, 0, len(idx)*Pixels),
+		Labels:  make([]uint8, 0, len(idx)),
+		Sources: make([]string, 0, len(idx)),
+	}
+	n := s.Len()
+	for _, i := range idx {
+		if i < 0 || i >= n {
+			return nil, fmt.Errorf("data: Subset of %q: index %d out of range [0,%d)", s.Name, i, n)
+		}
+		out.Pixels = append(out.Pixels, s.Image(i)...)
+		out.Labels = append(out.Labels, s.Labels[i])
+		out.Sources = append(out.Sources, s.source(i))
+	}
+	return out, nil
+}
+
+// source returns Sources[i], or a description of the image when the split
+// has no sources.
+func (s *Split) source(i int) string {
+	if i < len(s.Sources) {
+		return s.Sources[i]
+	}
+	return fmt.Sprintf("%s[%d]", s.Name, i)
+}
+
+// Validate checks the split's invariants: Pixels holds Len()*Pixels bytes,
+// every label is in 0..NumClasses-1 and Sources is empty or has one entry
+// per image.
+func (s *Split) Validate() error {
+	if s == nil {
+		return nil
+	}
+	if len(s.Pixels) != len(s.Labels)*Pixels {
+		return fmt.Errorf("data: split %q has %d pixel bytes for %d labels, want %d", s.Name, len(s.Pixels), len(s.Labels), len(s.Labels)*Pixels)
+	}
+	if len(s.Sources) != 0 && len(s.Sources) != len(s.Labels) {
+		return fmt.Errorf("data: split %q has %d sources for %d labels", s.Name, len(s.Sources), len(s.Labels))
+	}
+	for i, l := range s.Labels {
+		if int(l) >= NumClasses {
+			return fmt.Errorf("data: split %q image %d (%s) has label %d, want 0..%d", s.Name, i, s.source(i), l, NumClasses-1)
+		}
+	}
+	return nil
+}
+
+// Merge returns a new split named name holding a's images followed by b's
+// (copies; a and b are not modified). Either may be nil. Use it for the
+// train+val split of the final training: Merge("trainval", ds.Train, ds.Val).
+func Merge(name string, a, b *Split) *Split {
+	n := a.Len() + b.Len()
+	out := &Split{
+		Name:    name,
+		Pixels:  make([]uint8, 0, n*Pixels),
+		Labels:  make([]uint8, 0, n),
+		Sources: make([]string, 0, n),
+	}
+	for _, s := range []*Split{a, b} {
+		if s == nil {
+			continue
+		}
+		out.Pixels = append(out.Pixels, s.Pixels...)
+		out.Labels = append(out.Labels, s.Labels...)
+		for i := range s.Len() {
+			out.Sources = append(out.Sources, s.source(i))
+		}
+	}
+	return out
+}
+
+// Splits returns the data set's non-nil splits in the order train, val,
+// test, privatetest.
+func (d *Dataset) Splits() []*Split {
+	var out []*Split
+	for _, s := range []*Split{d.Train, d.Val, d.Test, d.PrivateTest} {
+		if s != nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Validate checks every split of the data set (see Split.Validate).
+func (d *Dataset) Validate() error {
+	for _, s := range d.Splits() {
+		if err := s.Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
