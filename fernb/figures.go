@@ -1,0 +1,248 @@
+package fernb
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/fernb/fernb/fernb/data"
+	"github.com/fernb/fernb/fernb/pca"
+	"github.com/fernb/fernb/fernb/train"
+	"github.com/fernb/fernb/plots"
+)
+
+// Show displays a figure inline (in a notebook) and saves it as a PNG in the
+// study's plots folder, named after the figure. It takes the (figure, error)
+// pair the figure functions return, so a cell reads
+// `s.Show(s.Curves("01", "02"))`. It returns the PNG's path.
+func (s *Study) Show(f *plots.Figure, err error) (string, error) {
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(s.PlotsDir, f.Name+".png")
+	if err := f.Save(path); err != nil {
+		return "", err
+	}
+	return path, f.Show()
+}
+
+// MustShow is Show for notebook cells: it panics on error.
+func (s *Study) MustShow(f *plots.Figure, err error) {
+	if _, err := s.Show(f, err); err != nil {
+		panic(err)
+	}
+}
+
+// figName makes a file-name-safe figure name.
+func figName(parts ...string) string {
+	n := strings.Join(parts, "-")
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		}
+		return '_'
+	}, n)
+}
+
+func named(f *plots.Figure, err error, name string) (*plots.Figure, error) {
+	if err == nil {
+		f.Name = name
+	}
+	return f, err
+}
+
+// classNames returns the class names as a slice.
+func classNames() []string { return data.Classes[:] }
+
+// ClassDistribution draws the number of images per class in each split.
+func (s *Study) ClassDistribution() (*plots.Figure, error) {
+	ds, err := s.Dataset()
+	if err != nil {
+		return nil, err
+	}
+	var groups []plots.Group
+	for _, sp := range ds.Splits() {
+		c := sp.ClassCounts()
+		g := plots.Group{Name: fmt.Sprintf("%s (%d)", sp.Name, sp.Len())}
+		for _, n := range c {
+			g.Values = append(g.Values, float64(n))
+		}
+		groups = append(groups, g)
+	}
+	f, err := plots.ClassDistribution(classNames(), groups, plots.Title("images per class"+s.Label()))
+	return named(f, err, "class-distribution")
+}
+
+// SampleFaces draws perClass training faces of each class, one row a class.
+func (s *Study) SampleFaces(perClass int) (*plots.Figure, error) {
+	ds, err := s.Dataset()
+	if err != nil {
+		return nil, err
+	}
+	var imgs []plots.Image
+	for c := range data.NumClasses {
+		n := 0
+		for i, l := range ds.Train.Labels {
+			if int(l) == c && n < perClass {
+				imgs = append(imgs, plots.Image{Pixels: ds.Train.Image(i), Caption: filepath.Base(ds.Train.Sources[i])})
+				n++
+			}
+		}
+		for ; n < perClass; n++ { // a class with fewer images: keep the grid aligned
+			imgs = append(imgs, plots.Image{Pixels: make([]uint8, data.Pixels), Caption: "(none)"})
+		}
+	}
+	f, err := plots.FaceGrid(imgs, plots.Columns(perClass), plots.RowLabels(classNames()...),
+		plots.Title("training faces per class"+s.Label()))
+	return named(f, err, "sample-faces")
+}
+
+// AugmentationPreview draws one training face and n augmented versions of
+// it under a step's augmentation.
+func (s *Study) AugmentationPreview(id string, index, n int) (*plots.Figure, error) {
+	cfg, err := s.Config(id)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := s.Dataset()
+	if err != nil {
+		return nil, err
+	}
+	if index < 0 || index >= ds.Train.Len() {
+		return nil, fmt.Errorf("image index %d out of range [0, %d)", index, ds.Train.Len())
+	}
+	p, err := cfg.Augment.Pipeline()
+	if err != nil {
+		return nil, err
+	}
+	views, err := p.Preview(ds.Train.Image(index), n, uint64(index)+1)
+	if err != nil {
+		return nil, err
+	}
+	imgs := []plots.Image{{Pixels: ds.Train.Image(index), Caption: "original"}}
+	for i, v := range views {
+		imgs = append(imgs, plots.Image{Pixels: v, Caption: fmt.Sprintf("#%d", i+1)})
+	}
+	f, err := plots.FaceGrid(imgs, plots.Columns(min(len(imgs), 9)), plots.Title("augmentation of step "+id+s.Label()))
+	return named(f, err, figName("augmentation", id))
+}
+
+// histories opens the runs of the given steps.
+func (s *Study) histories(ids []string) ([]*train.Result, []string, error) {
+	var res []*train.Result
+	var names []string
+	for _, id := range ids {
+		r, err := s.Result(id)
+		if err != nil {
+			return nil, nil, err
+		}
+		st, _ := FindStep(id)
+		res = append(res, r)
+		names = append(names, st.ID)
+	}
+	return res, names, nil
+}
+
+// Curves draws train/val loss and accuracy per epoch of one or more steps,
+// overlaid.
+func (s *Study) Curves(ids ...string) (*plots.Figure, error) {
+	res, names, err := s.histories(ids)
+	if err != nil {
+		return nil, err
+	}
+	var hs []plots.History
+	for i, r := range res {
+		hs = append(hs, HistoryOf(names[i], r.History))
+	}
+	f, err := plots.Curves(hs, plots.Title("training curves"+s.Label()))
+	return named(f, err, figName("curves", strings.Join(names, "+")))
+}
+
+// HistoryOf converts a run's history to the plots package's form.
+func HistoryOf(name string, h []train.Epoch) plots.History {
+	ph := plots.History{Name: name}
+	for _, e := range h {
+		ph.Epoch = append(ph.Epoch, float64(e.Epoch))
+		ph.TrainLoss = append(ph.TrainLoss, e.TrainLoss)
+		ph.TrainAcc = append(ph.TrainAcc, e.TrainAcc)
+		if e.HasVal {
+			ph.ValLoss = append(ph.ValLoss, e.ValLoss)
+			ph.ValAcc = append(ph.ValAcc, e.ValAcc)
+		}
+	}
+	if len(ph.ValLoss) != len(ph.Epoch) { // partial validation: do not misalign
+		ph.ValLoss, ph.ValAcc = nil, nil
+	}
+	return ph
+}
+
+// LearningRates draws the learning rate per epoch of one or more steps.
+func (s *Study) LearningRates(ids ...string) (*plots.Figure, error) {
+	res, names, err := s.histories(ids)
+	if err != nil {
+		return nil, err
+	}
+	var series []plots.Series
+	for i, r := range res {
+		se := plots.Series{Name: names[i]}
+		for _, e := range r.History {
+			se.X = append(se.X, float64(e.Epoch))
+			se.Y = append(se.Y, e.LR)
+		}
+		series = append(series, se)
+	}
+	f, err := plots.LRSchedule(series, plots.Title("learning rate"+s.Label()))
+	return named(f, err, figName("lr", strings.Join(names, "+")))
+}
+
+// PCA fits a 2-component PCA to a step's penultimate features of the train
+// split (sub-sampled to at most limit images, stratified) and draws the
+// train, val and test features projected on those axes, one figure each.
+func (s *Study) PCA(id string, limit int) ([]*plots.Figure, error) {
+	m, err := s.model(id, "best")
+	if err != nil {
+		return nil, err
+	}
+	ds, err := s.Dataset()
+	if err != nil {
+		return nil, err
+	}
+	var fit *pca.Result
+	var figs []*plots.Figure
+	for _, sp := range ds.Splits() {
+		labels := make([]int, sp.Len())
+		for i, l := range sp.Labels {
+			labels[i] = int(l)
+		}
+		idx, err := pca.Subsample(sp.Len(), labels, limit, SplitSeed)
+		if err != nil {
+			return nil, err
+		}
+		feats, err := s.features(m, sp, idx)
+		if err != nil {
+			return nil, err
+		}
+		sub := make([]int, len(idx))
+		for i, j := range idx {
+			sub[i] = labels[j]
+		}
+		if fit == nil { // the first split (train) defines the axes
+			if fit, err = pca.Fit(feats, 2); err != nil {
+				return nil, err
+			}
+		}
+		pts, err := fit.Transform(feats)
+		if err != nil {
+			return nil, err
+		}
+		f, err := plots.PCAScatter(pts, sub, classNames(), fit.ExplainedRatio,
+			plots.Title(fmt.Sprintf("%s features, step %s (%d images)%s", sp.Name, id, len(idx), s.Label())))
+		if err != nil {
+			return nil, err
+		}
+		f.Name = figName("pca", id, sp.Name)
+		figs = append(figs, f)
+	}
+	return figs, nil
+}

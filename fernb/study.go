@@ -1,0 +1,327 @@
+package fernb
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fernb/fernb/fernb/data"
+	"github.com/fernb/fernb/fernb/pca"
+	"github.com/fernb/fernb/fernb/train"
+	"github.com/fernb/fernb/xla"
+	"github.com/janpfeifer/gonb/gonbui"
+)
+
+// Environment variables the study reads (fernb.sh and fer set them).
+const (
+	// ScaleEnv picks the scale: quick, short, cpu or full.
+	ScaleEnv = "FERNB_SCALE"
+	// RunsEnv overrides the folder holding the run folders.
+	RunsEnv = "FERNB_RUNS"
+	// PlotsEnv overrides the folder figures are exported to.
+	PlotsEnv = "FERNB_PLOTS"
+)
+
+// DefaultScale is the scale used when $FERNB_SCALE is unset.
+const DefaultScale = "short"
+
+// ValFraction and SplitSeed define the validation split the study makes out
+// of FER2013's training set (stratified; the study used 11,880/7,350 of
+// its own split).
+const (
+	ValFraction = 0.2
+	SplitSeed   = 1
+)
+
+// Study is the report's state: where the data is, at which scale the steps
+// run, and where runs and figures go. It is cheap to make: notebook cells
+// each call OpenStudy, and runs persist in run folders, so a later cell reuses
+// what an earlier one trained.
+type Study struct {
+	// Data says where the data comes from (Path "" for synthetic faces).
+	Data DataLocation
+	// Scale is the scale of the runs.
+	Scale Scale
+	// RunsDir holds one run folder per step: <repo>/runs/<scale>-<data>
+	// unless $FERNB_RUNS says otherwise.
+	RunsDir string
+	// PlotsDir receives exported figures: <repo>/plots unless $FERNB_PLOTS.
+	PlotsDir string
+	// Backend is the backend request ("auto" unless $GOMLX_BACKEND).
+	Backend string
+	// Log receives progress text outside notebooks (default os.Stderr).
+	Log io.Writer
+
+	ds *data.Dataset
+}
+
+// OpenStudy makes a Study from the environment: $FER_DATA (else synthetic
+// faces), $FERNB_SCALE (else DefaultScale), $FERNB_RUNS, $FERNB_PLOTS and
+// $GOMLX_BACKEND.
+func OpenStudy() (*Study, error) {
+	loc, err := FindData("")
+	if err != nil {
+		return nil, err
+	}
+	name := os.Getenv(ScaleEnv)
+	if name == "" {
+		name = DefaultScale
+	}
+	sc, err := FindScale(name)
+	if err != nil {
+		return nil, fmt.Errorf("$%s: %w", ScaleEnv, err)
+	}
+	s := &Study{Data: loc, Scale: sc, Backend: "auto", Log: os.Stderr}
+	root, rootErr := RepoRoot()
+	s.RunsDir = os.Getenv(RunsEnv)
+	if s.RunsDir == "" {
+		if rootErr != nil {
+			return nil, fmt.Errorf("no $%s and %w", RunsEnv, rootErr)
+		}
+		s.RunsDir = filepath.Join(root, "runs", sc.Name+"-"+s.DataName())
+	}
+	s.PlotsDir = os.Getenv(PlotsEnv)
+	if s.PlotsDir == "" {
+		if rootErr != nil {
+			return nil, fmt.Errorf("no $%s and %w", PlotsEnv, rootErr)
+		}
+		s.PlotsDir = filepath.Join(root, "plots")
+	}
+	return s, nil
+}
+
+// DataName is a short name of the data: "synthetic", or the data folder's
+// (or CSV file's) base name.
+func (s *Study) DataName() string {
+	if s.Data.Path == "" {
+		return "synthetic"
+	}
+	return strings.TrimSuffix(filepath.Base(s.Data.Path), filepath.Ext(s.Data.Path))
+}
+
+// Synthetic reports whether the study runs on the built-in synthetic faces.
+func (s *Study) Synthetic() bool { return s.Data.Path == "" }
+
+// Label returns "" for real data and " (synthetic)" for synthetic faces: a
+// suffix for every title shown from them.
+func (s *Study) Label() string {
+	if s.Synthetic() {
+		return " (synthetic)"
+	}
+	return ""
+}
+
+// Describe returns a Markdown paragraph stating the data, scale, hardware and
+// backend of the study: the report's header.
+func (s *Study) Describe() string {
+	var b strings.Builder
+	if s.Synthetic() {
+		b.WriteString("**Data: the built-in SYNTHETIC faces** (no FER2013 path given: set `FER_DATA`). ")
+		b.WriteString("Numbers below say nothing about FER2013.\n\n")
+	} else {
+		fmt.Fprintf(&b, "**Data:** `%s`.\n\n", s.Data.Path)
+	}
+	fmt.Fprintf(&b, "**Scale:** `%s`: %s.\n\n", s.Scale.Name, s.Scale.About)
+	c, err := xla.Choose(s.Backend)
+	if err != nil {
+		fmt.Fprintf(&b, "**Backend:** %v\n\n", err)
+	} else {
+		fmt.Fprintf(&b, "**Backend:** `%s`: %s.\n\n", c.Kind, c.Reason)
+	}
+	fmt.Fprintf(&b, "**Hardware:** %s.\n\n**Run folders:** `%s`.\n", Hardware(), s.RunsDir)
+	return b.String()
+}
+
+// Dataset loads the data once per process: FER2013 (through the disk cache)
+// with a stratified validation split of ValFraction, or the synthetic faces;
+// at the quick scale, a stratified subset.
+func (s *Study) Dataset() (*data.Dataset, error) {
+	if s.ds != nil {
+		return s.ds, nil
+	}
+	var ds *data.Dataset
+	if s.Synthetic() {
+		nTrain, nTest := 6000, 1500
+		if s.Scale.TrainImages > 0 {
+			nTrain = s.Scale.TrainImages + s.Scale.EvalImages
+			nTest = s.Scale.EvalImages
+		}
+		ds = data.Synthetic(nTrain, nTest, 2026)
+	} else {
+		var err error
+		if ds, err = data.Load(s.Data.Path); err != nil {
+			return nil, err
+		}
+	}
+	if ds.Val == nil {
+		if err := ds.SplitVal(ValFraction, SplitSeed); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.subset(ds); err != nil {
+		return nil, err
+	}
+	s.ds = ds
+	return ds, nil
+}
+
+// subset keeps stratified subsets of the splits at scales that ask for it.
+func (s *Study) subset(ds *data.Dataset) error {
+	pick := func(sp **data.Split, n int) error {
+		if *sp == nil || n <= 0 || (*sp).Len() <= n {
+			return nil
+		}
+		labels := make([]int, (*sp).Len())
+		for i, l := range (*sp).Labels {
+			labels[i] = int(l)
+		}
+		idx, err := pca.Subsample(len(labels), labels, n, SplitSeed)
+		if err != nil {
+			return err
+		}
+		sub, err := (*sp).Subset((*sp).Name, idx)
+		if err != nil {
+			return err
+		}
+		*sp = sub
+		return nil
+	}
+	if err := pick(&ds.Train, s.Scale.TrainImages); err != nil {
+		return err
+	}
+	if err := pick(&ds.Val, s.Scale.EvalImages); err != nil {
+		return err
+	}
+	return pick(&ds.Test, s.Scale.EvalImages)
+}
+
+// trainingData returns the data a step trains on: for TrainVal steps,
+// train+val as the training split (val is then still reported, but seen).
+func (s *Study) trainingData(st Step) (*data.Dataset, error) {
+	ds, err := s.Dataset()
+	if err != nil {
+		return nil, err
+	}
+	if !st.TrainVal || ds.Val == nil {
+		return ds, nil
+	}
+	cp := *ds
+	cp.Train = data.Merge("trainval", ds.Train, ds.Val)
+	return &cp, nil
+}
+
+// RunDir returns the run folder of a step.
+func (s *Study) RunDir(id string) string { return filepath.Join(s.RunsDir, id) }
+
+// Config returns a step's training configuration at the study's scale.
+func (s *Study) Config(id string) (train.Config, error) {
+	st, err := FindStep(id)
+	if err != nil {
+		return train.Config{}, err
+	}
+	c := s.Scale.Apply(st)
+	c.Backend = s.Backend
+	return c, nil
+}
+
+// Train runs a step, or returns its finished run folder without retraining
+// (a run that stopped part-way resumes where it stopped). Progress shows
+// live in a notebook and as text lines elsewhere.
+func (s *Study) Train(id string) (*train.Result, error) {
+	st, err := FindStep(id)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := s.Config(st.ID)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := s.trainingData(st)
+	if err != nil {
+		return nil, err
+	}
+	b, _, err := xla.New(cfg.Backend)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Finalize()
+	opts := []train.Option{train.WithBackend(b), train.WithProgress(s.progress(st.ID)), train.WithResume()}
+	res, err := train.Run(context.Background(), cfg, ds, s.RunDir(st.ID), opts...)
+	if err != nil {
+		return res, fmt.Errorf("step %s: %w", st.ID, err)
+	}
+	return res, nil
+}
+
+// Result opens a step's run folder; it is an error if the step has not been
+// trained at this scale (call Train first).
+func (s *Study) Result(id string) (*train.Result, error) {
+	st, err := FindStep(id)
+	if err != nil {
+		return nil, err
+	}
+	res, err := train.Open(s.RunDir(st.ID))
+	if err != nil {
+		return nil, fmt.Errorf("step %s has no run at scale %q in %s (train it first): %w", st.ID, s.Scale.Name, s.RunsDir, err)
+	}
+	return res, nil
+}
+
+// progress returns the training progress sink: a live-updated line in a
+// notebook, text lines (one every 30 s and one per epoch) elsewhere.
+func (s *Study) progress(id string) train.ProgressFunc {
+	if !gonbui.IsNotebook {
+		w := s.Log
+		if w == nil {
+			w = os.Stderr
+		}
+		return train.TextProgress(w, 30*time.Second)
+	}
+	htmlID := "fernb-progress-" + gonbui.UniqueID()
+	var last time.Time
+	return func(p train.Progress) {
+		if p.Phase != "epoch" && time.Since(last) < time.Second {
+			return
+		}
+		last = time.Now()
+		gonbui.UpdateHTML(htmlID, fmt.Sprintf("<pre>%s: %s</pre>", html.EscapeString(id), html.EscapeString(p.String())))
+	}
+}
+
+// model loads a step's trained model ("best" or "last" checkpoint) on the
+// study's backend.
+func (s *Study) model(id, which string) (*train.Model, error) {
+	res, err := s.Result(id)
+	if err != nil {
+		return nil, err
+	}
+	b, _, err := xla.New(s.Backend)
+	if err != nil {
+		return nil, err
+	}
+	return res.Load(b, which)
+}
+
+// features returns the penultimate features of images idx of a split, one
+// row per image, computed in batches.
+func (s *Study) features(m *train.Model, sp *data.Split, idx []int) ([][]float32, error) {
+	bs := max(1, m.BatchSize())
+	dim := m.ModelConfig().FeatureDim()
+	out := make([][]float32, 0, len(idx))
+	for lo := 0; lo < len(idx); lo += bs {
+		hi := min(lo+bs, len(idx))
+		f, err := m.Features(m.Images(sp, idx[lo:hi]))
+		if err != nil {
+			return nil, err
+		}
+		for i := range hi - lo {
+			out = append(out, f[i*dim:(i+1)*dim])
+		}
+	}
+	return out, nil
+}
