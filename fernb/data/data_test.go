@@ -147,10 +147,14 @@ func TestLoadCSV(t *testing.T) {
 		"5," + px(4) + ",Training\n"
 	path := filepath.Join(t.TempDir(), "fer2013.csv")
 	writeFile(t, path, []byte(csv))
-	for _, p := range []string{path, filepath.Dir(path)} {
-		ds, err := Load(p, WithoutCache())
+	cache := t.TempDir()
+	for k, p := range []string{path, path, filepath.Dir(path)} {
+		ds, err := Load(p, WithCacheDir(cache))
 		if err != nil {
 			t.Fatal(err)
+		}
+		if ds.Stats.FromCache != (k == 1) {
+			t.Errorf("load %d: from cache %v (%s)", k, ds.Stats.FromCache, ds.Stats.CacheNote)
 		}
 		if ds.Layout != LayoutCSV {
 			t.Errorf("layout %v", ds.Layout)

@@ -63,12 +63,23 @@ func (d *decoder) readFile(path string, sizeHint int64) ([]byte, error) {
 	return b, nil
 }
 
+// MaxSide is the largest width or height of an image Load accepts (larger
+// ones are an error rather than a huge allocation).
+const MaxSide = 4096
+
 // decode decodes an encoded image (JPEG, PNG or GIF) into dst (Pixels bytes),
 // converting it to gray and resizing it to 48x48 when needed.
 func (d *decoder) decode(b []byte, dst []uint8) (convFlags, error) {
 	d.rd.Reset(b)
+	cfg, _, err := image.DecodeConfig(&d.rd)
+	if err != nil {
+		return 0, err
+	}
+	if cfg.Width > MaxSide || cfg.Height > MaxSide {
+		return 0, fmt.Errorf("image is %dx%d, larger than %dx%d", cfg.Width, cfg.Height, MaxSide, MaxSide)
+	}
+	d.rd.Reset(b)
 	var img image.Image
-	var err error
 	if len(b) >= 2 && b[0] == 0xFF && b[1] == 0xD8 {
 		img, err = jpeg.Decode(&d.rd)
 	} else {
