@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -361,50 +362,76 @@ func listSplit(root, dir string) ([]fileEntry, []string, error) {
 		}
 		classDirs[c] = e.Name()
 	}
-	var files []fileEntry
+	// List the class folders in parallel: stat-ing 32k files is most of a
+	// cached reload's time.
+	var perClass [NumClasses]struct {
+		files   []fileEntry
+		ignored []string
+		err     error
+	}
+	var wg sync.WaitGroup
 	for c, cd := range classDirs {
 		if cd == "" {
 			continue
 		}
-		classDir := filepath.Join(splitDir, cd)
-		ents, err := os.ReadDir(classDir)
+		wg.Go(func() {
+			r := &perClass[c]
+			r.files, r.ignored, r.err = listClass(dir, splitDir, cd, uint8(c))
+		})
+	}
+	wg.Wait()
+	var files []fileEntry
+	for _, r := range perClass {
+		if r.err != nil {
+			return nil, nil, r.err
+		}
+		files = append(files, r.files...)
+		ignored = append(ignored, r.ignored...)
+	}
+	return files, ignored, nil
+}
+
+// listClass lists the images of one class folder splitDir/cd (split folder
+// name dir).
+func listClass(dir, splitDir, cd string, label uint8) ([]fileEntry, []string, error) {
+	classDir := filepath.Join(splitDir, cd)
+	ents, err := os.ReadDir(classDir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("data: %w", err)
+	}
+	var ignored []string
+	files := make([]fileEntry, 0, len(ents))
+	for _, e := range ents {
+		p := filepath.Join(classDir, e.Name())
+		if strings.HasPrefix(e.Name(), ".") {
+			ignored = append(ignored, p)
+			continue
+		}
+		if e.IsDir() {
+			return nil, nil, fmt.Errorf("data: unexpected folder %s inside class folder (want image files)", p)
+		}
+		if !slices.Contains(imageExts, strings.ToLower(filepath.Ext(e.Name()))) {
+			return nil, nil, fmt.Errorf("data: unsupported file %s (want %s images)", p, strings.Join(imageExts, ", "))
+		}
+		info, err := e.Info()
+		if err == nil && info.Mode()&os.ModeSymlink != 0 {
+			info, err = os.Stat(p)
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("data: %w", err)
 		}
-		n := 0
-		for _, e := range ents {
-			p := filepath.Join(classDir, e.Name())
-			if strings.HasPrefix(e.Name(), ".") {
-				ignored = append(ignored, p)
-				continue
-			}
-			if e.IsDir() {
-				return nil, nil, fmt.Errorf("data: unexpected folder %s inside class folder (want image files)", p)
-			}
-			if !slices.Contains(imageExts, strings.ToLower(filepath.Ext(e.Name()))) {
-				return nil, nil, fmt.Errorf("data: unsupported file %s (want %s images)", p, strings.Join(imageExts, ", "))
-			}
-			info, err := e.Info()
-			if err == nil && info.Mode()&os.ModeSymlink != 0 {
-				info, err = os.Stat(p)
-			}
-			if err != nil {
-				return nil, nil, fmt.Errorf("data: %w", err)
-			}
-			if !info.Mode().IsRegular() {
-				return nil, nil, fmt.Errorf("data: %s is not a regular file", p)
-			}
-			files = append(files, fileEntry{
-				rel:   dir + "/" + cd + "/" + e.Name(),
-				label: uint8(c),
-				size:  info.Size(),
-				mtime: info.ModTime().UnixNano(),
-			})
-			n++
+		if !info.Mode().IsRegular() {
+			return nil, nil, fmt.Errorf("data: %s is not a regular file", p)
 		}
-		if n == 0 {
-			return nil, nil, fmt.Errorf("data: empty class folder %s (no images)", classDir)
-		}
+		files = append(files, fileEntry{
+			rel:   dir + "/" + cd + "/" + e.Name(),
+			label: label,
+			size:  info.Size(),
+			mtime: info.ModTime().UnixNano(),
+		})
+	}
+	if len(files) == 0 {
+		return nil, nil, fmt.Errorf("data: empty class folder %s (no images)", classDir)
 	}
 	return files, ignored, nil
 }
