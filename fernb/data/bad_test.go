@@ -223,3 +223,19 @@ func TestCacheInvalidation(t *testing.T) {
 		t.Errorf("cache folder holds %d files, want 1 (temporary files left?)", len(entries))
 	}
 }
+
+// TestProgress checks that WithProgress reports the decoding with an ETA and
+// ends with the total.
+func TestProgress(t *testing.T) {
+	root := t.TempDir()
+	makeFolders(t, root, map[string]map[string]int{"train": {"happy": 5}, "test": {"sad": 3}})
+	var log bytes.Buffer
+	if _, err := Load(root, WithoutCache(), WithProgress(&log)); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(log.String()), "\n")
+	last := lines[len(lines)-1]
+	if !strings.HasPrefix(last, "decoding 8/8 (100%)") || !strings.Contains(last, "ETA 0s") {
+		t.Errorf("last progress line %q", last)
+	}
+}
