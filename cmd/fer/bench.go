@@ -1,0 +1,110 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/fernb/fernb/fernb"
+	"github.com/fernb/fernb/fernb/bench"
+)
+
+func init() {
+	register("bench", "ResNet18 training/inference speed on XLA CPU and Go vs PyTorch CPU, FLOP/s vs the CPU's peak", runBench)
+}
+
+func runBench(args []string) error {
+	d := bench.DefaultOptions()
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: fer bench [flags]\n\n"+
+			"Times ResNet18 (48x48x1, 7 classes) training steps (fwd+bwd+SGD momentum 0.9, wd 1e-4) and\n"+
+			"inference on each GoMLX backend and in PyTorch CPU (scripts/bench_torch.py in the project's\n"+
+			"virtualenv: ./fernb.sh setup --bench), prints a table and the ratios, optionally writes JSON.\n"+
+			"Progress goes to stderr. XLA_FLAGS is passed to XLA as usual.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	batch := fs.Int("batch", d.Batch, "images per step")
+	steps := fs.Int("steps", d.Steps.Train, "timed steps (training and inference) on XLA and PyTorch")
+	warmup := fs.Int("warmup", d.Steps.Warmup, "untimed steps after the first (compiling) one")
+	goSteps := fs.Int("go-steps", d.GoSteps.Train, "timed steps on the go backend")
+	goWarmup := fs.Int("go-warmup", d.GoSteps.Warmup, "untimed steps after the first on the go backend")
+	backends := fs.String("backends", strings.Join(d.Backends, ","), "GoMLX backends, comma-separated (xla:cpu, go, xla:cuda); empty for none")
+	stems := fs.String("stems", strings.Join(d.Stems, ","), "ResNet18 stems, comma-separated: standard (7x7/2 + max-pool), small (3x3/1)")
+	goStems := fs.String("go-stems", strings.Join(d.GoStems, ","), "stems also run on the go backend (small takes minutes per step there)")
+	noGo := fs.Bool("skip-go", false, "skip the go backend (same as leaving it out of --backends)")
+	torch := fs.String("torch", "on", "on or off: measure PyTorch CPU too")
+	torchArgs := fs.String("torch-args", "", "extra arguments for scripts/bench_torch.py, space-separated (e.g. --channels-last)")
+	threads := fs.Int("threads", 0, "PyTorch threads (default: the number of CPUs, as XLA and Go use)")
+	ghz := fs.Float64("ghz", 0, "CPU clock in GHz for the peak FLOP/s (default: /proc/cpuinfo's cpu MHz)")
+	jsonPath := fs.String("json", "", "also write the full report as JSON to this file")
+	seed := fs.Uint64("seed", d.Seed, "seed of weights and inputs")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	o := d
+	o.Batch, o.Threads, o.GHz, o.Seed = *batch, *threads, *ghz, *seed
+	o.Steps = bench.Steps{Train: *steps, Infer: *steps, Warmup: *warmup}
+	o.GoSteps = bench.Steps{Train: *goSteps, Infer: *goSteps, Warmup: *goWarmup}
+	o.Backends = splitList(*backends)
+	if *noGo {
+		o.Backends = removeItem(o.Backends, "go")
+	}
+	o.Stems, o.GoStems = splitList(*stems), splitList(*goStems)
+	switch *torch {
+	case "on", "true", "1":
+		o.Torch = true
+	case "off", "false", "0":
+		o.Torch = false
+	default:
+		return fmt.Errorf("--torch %q: want on or off", *torch)
+	}
+	o.TorchArgs = strings.Fields(*torchArgs)
+	if *steps < 1 || *goSteps < 1 || *warmup < 0 || *goWarmup < 0 {
+		return errors.New("--steps and --go-steps must be >= 1, --warmup and --go-warmup >= 0")
+	}
+	o.Progress = os.Stderr
+	// The PyTorch peer lives in the repository (scripts/, .venv/).
+	if os.Getenv(fernb.RootEnv) == "" {
+		if root, err := fernb.RepoRoot(); err == nil {
+			os.Setenv(fernb.RootEnv, root)
+		}
+	}
+	r, err := bench.Run(o)
+	if r != nil {
+		if werr := r.WriteTable(os.Stdout); werr != nil && err == nil {
+			err = werr
+		}
+		if *jsonPath != "" {
+			if werr := r.WriteJSON(*jsonPath); werr != nil && err == nil {
+				err = werr
+			}
+		}
+	}
+	return err
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func removeItem(list []string, item string) []string {
+	var out []string
+	for _, s := range list {
+		if s != item {
+			out = append(out, s)
+		}
+	}
+	return out
+}

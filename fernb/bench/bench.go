@@ -1,0 +1,289 @@
+// Package bench measures how fast fernb trains and runs ResNet18 on FER2013's
+// 48x48x1 images, on each GoMLX backend and against PyTorch on the same CPU,
+// and how close that comes to the machine's peak fp32 FLOP/s.
+//
+// One Run times, for each ResNet18 stem (StemStandard, StemSmall) and each
+// backend (xla:cpu, go, ...):
+//
+//   - training images/s: forward, cross-entropy, backward and a momentum-SGD
+//     step (momentum 0.9, weight decay 1e-4), batch 128 by default;
+//   - inference images/s: forward in inference mode;
+//   - the first step's time (graph building + compilation) and the peak
+//     resident memory;
+//   - the achieved GFLOP/s, from FLOPs per image counted on the architecture
+//     (ModelLayers, ForwardFLOPs, TrainFLOPs), and its fraction of the peak
+//     (PeakFormula);
+//
+// and the same network, batch and optimizer in PyTorch (scripts/bench_torch.py,
+// run in the project's virtualenv with as many threads as Go has CPUs), then
+// the ratios fernb/PyTorch. "fer bench" is the command-line front end;
+// BenchmarkResNet18TrainStep and BenchmarkResNet18Inference are the `go test
+// -bench` ones.
+package bench
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/fernb/fernb/xla"
+	"github.com/gomlx/compute"
+)
+
+// Options configures Run. The zero value is not valid; start from
+// DefaultOptions.
+type Options struct {
+	// Batch is the number of images per step.
+	Batch int
+	// Steps are the timed and warm-up steps on XLA and in PyTorch.
+	Steps Steps
+	// GoSteps are those of the pure-Go backend (about 10 images/s).
+	GoSteps Steps
+	// Backends are the GoMLX backends to measure, as given to xla.New.
+	Backends []string
+	// Stems are the ResNet18 stems to measure.
+	Stems []string
+	// GoStems are the stems measured on the "go" backend (the small stem
+	// there takes minutes per step).
+	GoStems []string
+	// Torch enables the PyTorch CPU peer.
+	Torch bool
+	// TorchArgs are extra arguments for scripts/bench_torch.py.
+	TorchArgs []string
+	// Threads is PyTorch's thread count (<= 0: runtime.NumCPU()).
+	Threads int
+	// GHz overrides the clock used for the peak (<= 0: /proc/cpuinfo).
+	GHz float64
+	// Seed fixes weights and inputs.
+	Seed uint64
+	// Progress receives progress lines with ETAs (nil: none).
+	Progress io.Writer
+}
+
+// DefaultOptions is what "fer bench" runs without flags.
+func DefaultOptions() Options {
+	return Options{
+		Batch:    128,
+		Steps:    Steps{Train: 10, Infer: 10, Warmup: 2},
+		GoSteps:  Steps{Train: 2, Infer: 2, Warmup: 0},
+		Backends: []string{xla.KindCPU, xla.KindGo},
+		Stems:    []string{StemStandard, StemSmall},
+		GoStems:  []string{StemStandard},
+		Torch:    true,
+		Seed:     1,
+	}
+}
+
+// BackendInfo describes a GoMLX backend as measured.
+type BackendInfo struct {
+	// Name is the name asked for ("xla:cpu", "go").
+	Name string `json:"name"`
+	// Description is the backend's own description.
+	Description string `json:"description"`
+	// Devices is the number of devices the backend reports.
+	Devices int `json:"devices"`
+	// Plugin is the PJRT plugin's path (XLA only).
+	Plugin string `json:"plugin,omitempty"`
+}
+
+// Ratio compares a backend with PyTorch on one stem: > 1 means faster.
+type Ratio struct {
+	Stem    string  `json:"stem"`
+	Backend string  `json:"backend"`
+	Train   float64 `json:"train"`
+	Infer   float64 `json:"infer"`
+}
+
+// Report is everything one Run measured.
+type Report struct {
+	// Started is when the run began (RFC 3339).
+	Started string `json:"started"`
+	// Seconds is the run's wall time.
+	Seconds float64 `json:"seconds"`
+	// GoVersion is runtime.Version().
+	GoVersion string `json:"go_version"`
+	// CPU is the machine, with its peak.
+	CPU CPU `json:"cpu"`
+	// PeakGFLOPs is CPU.PeakFLOPs()/1e9.
+	PeakGFLOPs float64 `json:"peak_gflops"`
+	// PeakFormula is the formula of the peak.
+	PeakFormula string `json:"peak_formula"`
+	// LoadBefore and LoadAfter are /proc/loadavg at the start and end: a
+	// load well above 0 means other work shared the CPUs.
+	LoadBefore string `json:"load_before"`
+	LoadAfter  string `json:"load_after"`
+	// XLAFlags is $XLA_FLAGS during the run.
+	XLAFlags string `json:"xla_flags,omitempty"`
+	// Options are the options run (Progress left out).
+	Batch   int      `json:"batch"`
+	Steps   Steps    `json:"steps"`
+	GoSteps Steps    `json:"go_steps"`
+	Stems   []string `json:"stems"`
+	// Backends describes each GoMLX backend measured.
+	Backends []BackendInfo `json:"backends"`
+	// Torch describes the PyTorch peer (nil when not run).
+	Torch *TorchInfo `json:"torch,omitempty"`
+	// Measurements holds one entry per (stem, backend), failed ones with Error set.
+	Measurements []Measurement `json:"measurements"`
+	// Ratios compares each GoMLX backend with PyTorch per stem.
+	Ratios []Ratio `json:"ratios"`
+}
+
+// Run measures every (stem, backend) of opts and the PyTorch peer. A backend
+// or the peer that fails to start or run is recorded in its Measurement's
+// Error and the others still run; Run fails only on invalid options or when
+// nothing at all could be measured.
+func Run(opts Options) (*Report, error) {
+	if opts.Batch < 1 {
+		return nil, fmt.Errorf("bench: batch %d must be >= 1", opts.Batch)
+	}
+	for _, s := range [][]string{opts.Stems, opts.GoStems} {
+		for _, stem := range s {
+			if _, err := StemConfig(stem, 0); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(opts.Stems) == 0 {
+		return nil, fmt.Errorf("bench: no stem to measure")
+	}
+	if len(opts.Backends) == 0 && !opts.Torch {
+		return nil, fmt.Errorf("bench: no backend to measure and PyTorch off")
+	}
+	threads := opts.Threads
+	if threads <= 0 {
+		threads = runtime.NumCPU()
+	}
+	cpu, err := DetectCPU(0, opts.GHz)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	r := &Report{Started: start.Format(time.RFC3339), GoVersion: runtime.Version(), CPU: cpu,
+		PeakGFLOPs: cpu.PeakFLOPs() / 1e9, PeakFormula: PeakFormula, LoadBefore: loadAvg(),
+		XLAFlags: os.Getenv("XLA_FLAGS"), Batch: opts.Batch, Steps: opts.Steps, GoSteps: opts.GoSteps,
+		Stems: opts.Stems}
+	peak := cpu.PeakFLOPs()
+	say := func(format string, args ...any) {
+		if opts.Progress != nil {
+			fmt.Fprintf(opts.Progress, "[bench] "+format+"\n", args...)
+		}
+	}
+	say("%s", cpu)
+
+	// Backends are created once and shared by the stems.
+	type backendState struct {
+		info BackendInfo
+		b    compute.Backend
+		err  error
+	}
+	backends := map[string]*backendState{}
+	defer func() {
+		for _, st := range backends {
+			if st.b != nil {
+				st.b.Finalize()
+			}
+		}
+	}()
+	var python, script string
+	var torchErr error
+	if opts.Torch {
+		python, script, torchErr = FindTorch()
+	}
+	ok := 0
+	for _, stem := range opts.Stems {
+		for _, name := range opts.Backends {
+			steps := opts.Steps
+			if name == xla.KindGo {
+				if !slices.Contains(opts.GoStems, stem) {
+					say("skipping go/%s (not in --go-stems)", stem)
+					continue
+				}
+				steps = opts.GoSteps
+			}
+			st := backends[name]
+			if st == nil {
+				st = &backendState{info: BackendInfo{Name: name}}
+				b, c, err := xla.New(name)
+				if err != nil {
+					st.err = err
+				} else {
+					st.b = b
+					st.info = BackendInfo{Name: name, Description: strings.TrimSpace(c.Description), Devices: c.Devices, Plugin: c.PluginPath}
+					r.Backends = append(r.Backends, st.info)
+				}
+				backends[name] = st
+			}
+			if st.err != nil {
+				r.Measurements = append(r.Measurements, Measurement{Backend: name, Stem: stem, Batch: opts.Batch, Error: st.err.Error()})
+				say("%s/%s: %v", name, stem, st.err)
+				continue
+			}
+			m, err := MeasureGoMLX(st.b, name, stem, opts.Batch, steps, opts.Seed, peak, opts.Progress)
+			if err != nil {
+				m.Error = err.Error()
+				say("%s/%s failed: %v", name, stem, err)
+			} else {
+				ok++
+			}
+			r.Measurements = append(r.Measurements, m)
+		}
+		if opts.Torch {
+			var m Measurement
+			var info TorchInfo
+			err := torchErr
+			if err == nil {
+				m, info, err = MeasureTorch(python, script, stem, opts.Batch, opts.Steps, threads, opts.Seed, peak, opts.Progress, opts.TorchArgs...)
+			}
+			if err != nil {
+				m = Measurement{Backend: TorchBackend, Stem: stem, Batch: opts.Batch, Error: err.Error()}
+				say("%s/%s failed: %v", TorchBackend, stem, err)
+			} else {
+				ok++
+				r.Torch = &info
+			}
+			r.Measurements = append(r.Measurements, m)
+		}
+	}
+	r.Ratios = ratios(r.Measurements)
+	r.LoadAfter = loadAvg()
+	r.Seconds = time.Since(start).Seconds()
+	if ok == 0 {
+		return r, fmt.Errorf("bench: every measurement failed (first: %s)", r.Measurements[0].Error)
+	}
+	return r, nil
+}
+
+// ratios divides each GoMLX measurement by PyTorch's on the same stem.
+func ratios(ms []Measurement) []Ratio {
+	var out []Ratio
+	for _, t := range ms {
+		if t.Backend != TorchBackend || t.Error != "" {
+			continue
+		}
+		for _, m := range ms {
+			if m.Backend == TorchBackend || m.Stem != t.Stem || m.Error != "" {
+				continue
+			}
+			out = append(out, Ratio{Stem: m.Stem, Backend: m.Backend,
+				Train: m.TrainImagesPerSec / t.TrainImagesPerSec, Infer: m.InferImagesPerSec / t.InferImagesPerSec})
+		}
+	}
+	return out
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}

@@ -1,0 +1,144 @@
+package bench
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+)
+
+// PeakFormula states how CPU.PeakFLOPs is computed; the table and
+// BENCHMARKS.md quote it.
+const PeakFormula = "peak fp32 FLOP/s = cores x GHz x FLOPs/cycle/core, " +
+	"FLOPs/cycle/core = 64 with AVX-512 (2 FMA units x 16 lanes x 2), 32 with AVX2+FMA (2 x 8 x 2), " +
+	"16 with AVX only, 8 otherwise"
+
+// CPU describes the machine's processor, read from /proc/cpuinfo.
+type CPU struct {
+	// Model is the "model name" line, e.g. "AMD EPYC".
+	Model string `json:"model"`
+	// Family and ModelNum are the "cpu family" and "model" numbers.
+	Family   int `json:"family"`
+	ModelNum int `json:"model_number"`
+	// Cores is the number of logical CPUs Go may use (runtime.NumCPU).
+	Cores int `json:"cores"`
+	// GHz is the clock used for the peak: the mean "cpu MHz" / 1000, unless
+	// overridden.
+	GHz float64 `json:"ghz"`
+	// ISA is the widest vector extension found: "avx512", "avx2+fma",
+	// "avx" or "sse".
+	ISA string `json:"isa"`
+	// FLOPsPerCycle is the fp32 FLOPs per cycle per core assumed for ISA.
+	FLOPsPerCycle int `json:"flops_per_cycle"`
+	// Flags lists the vector-related flags found (avx, avx2, fma, avx512f, ...).
+	Flags []string `json:"flags"`
+}
+
+// PeakFLOPs is the machine's peak fp32 FLOP/s (see PeakFormula).
+func (c CPU) PeakFLOPs() float64 {
+	return float64(c.Cores) * c.GHz * 1e9 * float64(c.FLOPsPerCycle)
+}
+
+// String is a one-line description with the peak.
+func (c CPU) String() string {
+	return fmt.Sprintf("%s (family %d model %d), %d cores @ %.3f GHz, %s: %d FLOPs/cycle/core, peak %.1f GFLOP/s fp32",
+		c.Model, c.Family, c.ModelNum, c.Cores, c.GHz, c.ISA, c.FLOPsPerCycle, c.PeakFLOPs()/1e9)
+}
+
+// ParseCPUInfo reads a /proc/cpuinfo listing. cores is the number of cores
+// to count (<= 0: the number of "processor" entries); ghz overrides the clock
+// (<= 0: the mean of the "cpu MHz" lines). It fails when the listing names no
+// processor or, without ghz, no clock.
+func ParseCPUInfo(r io.Reader, cores int, ghz float64) (CPU, error) {
+	var c CPU
+	procs := 0
+	var mhzSum float64
+	mhzN := 0
+	flags := map[string]bool{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	line := 0
+	for sc.Scan() {
+		line++
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok {
+			continue
+		}
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		switch k {
+		case "processor":
+			procs++
+		case "model name":
+			if c.Model == "" {
+				c.Model = v
+			}
+		case "cpu family":
+			c.Family, _ = strconv.Atoi(v)
+		case "model":
+			c.ModelNum, _ = strconv.Atoi(v)
+		case "cpu MHz":
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return c, fmt.Errorf("bench: cpuinfo line %d: bad cpu MHz %q", line, v)
+			}
+			mhzSum += f
+			mhzN++
+		case "flags":
+			if len(flags) == 0 {
+				for _, f := range strings.Fields(v) {
+					flags[f] = true
+				}
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return c, fmt.Errorf("bench: reading cpuinfo: %w", err)
+	}
+	if procs == 0 {
+		return c, fmt.Errorf("bench: cpuinfo lists no processor")
+	}
+	c.Cores = cores
+	if c.Cores <= 0 {
+		c.Cores = procs
+	}
+	c.GHz = ghz
+	if c.GHz <= 0 {
+		if mhzN == 0 {
+			return c, fmt.Errorf("bench: cpuinfo has no \"cpu MHz\" line: give the clock (--ghz)")
+		}
+		c.GHz = mhzSum / float64(mhzN) / 1000
+	}
+	switch {
+	case flags["avx512f"]:
+		c.ISA, c.FLOPsPerCycle = "avx512", 64
+	case flags["avx2"] && flags["fma"]:
+		c.ISA, c.FLOPsPerCycle = "avx2+fma", 32
+	case flags["avx"]:
+		c.ISA, c.FLOPsPerCycle = "avx", 16
+	default:
+		c.ISA, c.FLOPsPerCycle = "sse", 8
+	}
+	for _, f := range []string{"sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_bf16", "avx_vnni", "amx_tile"} {
+		if flags[f] {
+			c.Flags = append(c.Flags, f)
+		}
+	}
+	return c, nil
+}
+
+// DetectCPU reads /proc/cpuinfo; cores (<= 0: runtime.NumCPU()) and ghz
+// (<= 0: from cpuinfo) as in ParseCPUInfo.
+func DetectCPU(cores int, ghz float64) (CPU, error) {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return CPU{}, fmt.Errorf("bench: %w", err)
+	}
+	defer f.Close()
+	if cores <= 0 {
+		cores = runtime.NumCPU()
+	}
+	return ParseCPUInfo(f, cores, ghz)
+}

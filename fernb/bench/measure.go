@@ -1,0 +1,219 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"time"
+
+	"github.com/fernb/fernb/fernb/models"
+	"github.com/gomlx/compute"
+)
+
+// Stems of ResNet18 that fer bench measures.
+const (
+	// StemStandard is torchvision's 7x7/2 convolution + 3x3/2 max-pool.
+	StemStandard = "standard"
+	// StemSmall is one 3x3/1 convolution without max-pool (16x the compute).
+	StemSmall = "small"
+)
+
+// StemConfig returns the ResNet18 configuration of a stem name.
+func StemConfig(stem string, seed uint64) (models.Config, error) {
+	switch stem {
+	case StemStandard:
+		return models.Config{Arch: models.ArchResNet18, Seed: seed}, nil
+	case StemSmall:
+		return models.Config{Arch: models.ArchResNet18, SmallStem: true, Seed: seed}, nil
+	}
+	return models.Config{}, fmt.Errorf("bench: unknown stem %q (want %q or %q)", stem, StemStandard, StemSmall)
+}
+
+// Measurement is the result of timing one network on one backend (or peer).
+type Measurement struct {
+	// Backend is "xla:cpu", "go", "xla:cuda" or "pytorch-cpu".
+	Backend string `json:"backend"`
+	// Stem is StemStandard or StemSmall.
+	Stem string `json:"stem"`
+	// Batch is the number of images per step.
+	Batch int `json:"batch"`
+	// Warmup is the number of untimed steps after the first.
+	Warmup int `json:"warmup"`
+	// TrainImagesPerSec and InferImagesPerSec are Batch x timed steps / their
+	// total time.
+	TrainImagesPerSec float64 `json:"train_images_per_s"`
+	InferImagesPerSec float64 `json:"infer_images_per_s"`
+	// TrainFirstStepSec and InferFirstStepSec are the first call's time:
+	// graph building and compilation plus one step for GoMLX, one eager step
+	// for PyTorch.
+	TrainFirstStepSec float64 `json:"train_first_step_s"`
+	InferFirstStepSec float64 `json:"infer_first_step_s"`
+	// TrainCompileSec and InferCompileSec estimate compilation alone: the
+	// first call less the median timed step.
+	TrainCompileSec float64 `json:"train_compile_s"`
+	InferCompileSec float64 `json:"infer_compile_s"`
+	// TrainStepSec and InferStepSec are the timed steps.
+	TrainStepSec []float64 `json:"train_step_s"`
+	InferStepSec []float64 `json:"infer_step_s"`
+	// PeakRSSMiB is the process's peak resident memory during this
+	// measurement (Go: VmHWM, reset before it; PyTorch: ru_maxrss of a
+	// process that measured only this stem).
+	PeakRSSMiB float64 `json:"peak_rss_mib"`
+	// GoHeapMiB is the largest Go heap in use seen after each step (GoMLX
+	// only; XLA's buffers live outside the Go heap).
+	GoHeapMiB float64 `json:"go_heap_mib,omitempty"`
+	// TrainFLOPsPerImage and InferFLOPsPerImage come from ModelLayers
+	// (TrainFLOPs and ForwardFLOPs).
+	TrainFLOPsPerImage int64 `json:"train_flops_per_image"`
+	InferFLOPsPerImage int64 `json:"infer_flops_per_image"`
+	// TrainGFLOPs and InferGFLOPs are the achieved GFLOP/s; the fractions
+	// divide them by the machine's peak.
+	TrainGFLOPs        float64 `json:"train_gflops"`
+	InferGFLOPs        float64 `json:"infer_gflops"`
+	TrainPeakFraction  float64 `json:"train_peak_fraction"`
+	InferPeakFraction  float64 `json:"infer_peak_fraction"`
+	FinalLoss          float64 `json:"final_loss,omitempty"`
+	Error              string  `json:"error,omitempty"`
+}
+
+// fill computes the derived figures from the step times.
+func (m *Measurement) fill(layers []Layer, peak float64) {
+	m.TrainImagesPerSec = imagesPerSec(m.Batch, m.TrainStepSec)
+	m.InferImagesPerSec = imagesPerSec(m.Batch, m.InferStepSec)
+	if len(m.TrainStepSec) > 0 {
+		m.TrainCompileSec = max(0, m.TrainFirstStepSec-median(m.TrainStepSec))
+	}
+	if len(m.InferStepSec) > 0 {
+		m.InferCompileSec = max(0, m.InferFirstStepSec-median(m.InferStepSec))
+	}
+	m.TrainFLOPsPerImage = TrainFLOPs(layers)
+	m.InferFLOPsPerImage = ForwardFLOPs(layers)
+	m.TrainGFLOPs = m.TrainImagesPerSec * float64(m.TrainFLOPsPerImage) / 1e9
+	m.InferGFLOPs = m.InferImagesPerSec * float64(m.InferFLOPsPerImage) / 1e9
+	if peak > 0 {
+		m.TrainPeakFraction = m.TrainGFLOPs * 1e9 / peak
+		m.InferPeakFraction = m.InferGFLOPs * 1e9 / peak
+	}
+}
+
+func imagesPerSec(batch int, steps []float64) float64 {
+	var t float64
+	for _, s := range steps {
+		t += s
+	}
+	if t == 0 {
+		return 0
+	}
+	return float64(batch*len(steps)) / t
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// Steps says how many steps to run.
+type Steps struct {
+	// Train and Infer are the timed steps; Warmup the untimed ones after the
+	// first (compiling) call, which is never timed with them.
+	Train, Infer, Warmup int
+}
+
+// MeasureGoMLX times ResNet18 with the given stem on backend (named
+// backendName in the result): first the training step, then inference with
+// the trained weights. Progress lines with an ETA go to progress (may be nil).
+// peak is the machine's peak FLOP/s (0: no fraction).
+func MeasureGoMLX(backend compute.Backend, backendName, stem string, batch int, steps Steps, seed uint64, peak float64, progress io.Writer) (Measurement, error) {
+	m := Measurement{Backend: backendName, Stem: stem, Batch: batch, Warmup: steps.Warmup}
+	if steps.Train < 1 || steps.Infer < 1 || steps.Warmup < 0 {
+		return m, fmt.Errorf("bench: steps %+v: need >= 1 timed steps and >= 0 warm-up", steps)
+	}
+	cfg, err := StemConfig(stem, seed)
+	if err != nil {
+		return m, err
+	}
+	layers, err := ModelLayers(cfg)
+	if err != nil {
+		return m, err
+	}
+	runtime.GC()
+	if err := ResetPeakRSS(); err != nil {
+		return m, err
+	}
+	h, err := NewHarness(backend, cfg, batch, seed)
+	if err != nil {
+		return m, err
+	}
+	defer h.Close()
+	var heap uint64
+	sampleHeap := func() {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		heap = max(heap, ms.HeapInuse)
+	}
+	label := fmt.Sprintf("%s %s", backendName, stem)
+	var loss float32
+	first, times, err := timeSteps(progress, label+" train", 1+steps.Warmup+steps.Train, func() error {
+		var err error
+		loss, err = h.TrainStep()
+		sampleHeap()
+		return err
+	})
+	if err != nil {
+		return m, err
+	}
+	m.TrainFirstStepSec, m.TrainStepSec, m.FinalLoss = first, times[1+steps.Warmup:], float64(loss)
+	first, times, err = timeSteps(progress, label+" inference", 1+steps.Warmup+steps.Infer, func() error {
+		err := h.Infer()
+		sampleHeap()
+		return err
+	})
+	if err != nil {
+		return m, err
+	}
+	m.InferFirstStepSec, m.InferStepSec = first, times[1+steps.Warmup:]
+	if m.PeakRSSMiB, err = PeakRSSMiB(); err != nil {
+		return m, err
+	}
+	m.GoHeapMiB = float64(heap) / (1 << 20)
+	m.fill(layers, peak)
+	return m, nil
+}
+
+// timeSteps calls fn n times, timing each call, and reports progress with an
+// ETA (from the steps after the first, which compiles) to w.
+func timeSteps(w io.Writer, label string, n int, fn func() error) (first float64, times []float64, err error) {
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		t0 := time.Now()
+		if err := fn(); err != nil {
+			return 0, nil, fmt.Errorf("%s, step %d: %w", label, i+1, err)
+		}
+		d := time.Since(t0).Seconds()
+		times = append(times, d)
+		if w != nil {
+			var eta float64
+			if i == 0 {
+				eta = d * float64(n-1) // pessimistic until a compiled step is seen
+			} else {
+				eta = (time.Since(start).Seconds() - times[0]) / float64(i) * float64(n-1-i)
+			}
+			note := ""
+			if i == 0 {
+				note = " (includes compilation)"
+			}
+			fmt.Fprintf(w, "[bench] %s: step %d/%d %.3fs%s, ETA %s\n", label, i+1, n, d, note, fmtDur(eta))
+		}
+	}
+	return times[0], times, nil
+}
+
+func fmtDur(s float64) string {
+	return (time.Duration(s*10) * time.Second / 10).String()
+}

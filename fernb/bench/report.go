@@ -1,0 +1,91 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteTable writes the report as readable text: the machine and its peak,
+// one row per (stem, backend), then the ratios against PyTorch.
+func (r *Report) WriteTable(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "ResNet18 @48x48x1, batch %d, training = fwd+bwd+SGD(momentum %g, wd %g)\n", r.Batch, Momentum, WeightDecay)
+	fmt.Fprintf(&b, "steps: %d train + %d inference timed after the first + %d warm-up (go backend: %d + %d after %d)\n",
+		r.Steps.Train, r.Steps.Infer, r.Steps.Warmup, r.GoSteps.Train, r.GoSteps.Infer, r.GoSteps.Warmup)
+	fmt.Fprintf(&b, "machine: %s\n", r.CPU)
+	fmt.Fprintf(&b, "  %s\n", r.PeakFormula)
+	fmt.Fprintf(&b, "  = %d x %.3f GHz x %d = %.1f GFLOP/s\n", r.CPU.Cores, r.CPU.GHz, r.CPU.FLOPsPerCycle, r.PeakGFLOPs)
+	fmt.Fprintf(&b, "load average: %s before, %s after; %s", r.LoadBefore, r.LoadAfter, r.GoVersion)
+	if r.XLAFlags != "" {
+		fmt.Fprintf(&b, "; XLA_FLAGS=%q", r.XLAFlags)
+	}
+	b.WriteString("\n")
+	for _, be := range r.Backends {
+		fmt.Fprintf(&b, "backend %s: %s, %d device(s)\n", be.Name, be.Description, be.Devices)
+	}
+	if r.Torch != nil {
+		fmt.Fprintf(&b, "peer pytorch-cpu: torch %s, %d threads, oneDNN %v, %s, channels_last %v\n",
+			r.Torch.Version, r.Torch.Threads, r.Torch.MKLDNN, r.Torch.CPUCapability, r.Torch.ChannelsLast)
+	}
+	b.WriteString("\n")
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "stem\tbackend\ttrain img/s\tinfer img/s\tfirst train step s\tfirst infer step s\tpeak RSS MiB\ttrain GFLOP/s\t% peak\tinfer GFLOP/s\t% peak\t")
+	for _, m := range r.Measurements {
+		if m.Error != "" {
+			fmt.Fprintf(tw, "%s\t%s\tfailed\t\t\t\t\t\t\t\t\t\n", m.Stem, m.Backend)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%.1f\t%.2f\t%.2f\t%.0f\t%.1f\t%.1f%%\t%.1f\t%.1f%%\t\n",
+			m.Stem, m.Backend, m.TrainImagesPerSec, m.InferImagesPerSec, m.TrainFirstStepSec, m.InferFirstStepSec,
+			m.PeakRSSMiB, m.TrainGFLOPs, 100*m.TrainPeakFraction, m.InferGFLOPs, 100*m.InferPeakFraction)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, m := range r.Measurements {
+		if m.Error == "" && !seen[m.Stem] {
+			seen[m.Stem] = true
+			fmt.Fprintf(&b, "FLOPs/image (%s stem): %.3f GFLOP forward, %.3f GFLOP training (3x forward; conv+dense MACs x2)\n",
+				m.Stem, float64(m.InferFLOPsPerImage)/1e9, float64(m.TrainFLOPsPerImage)/1e9)
+		}
+	}
+	if len(r.Ratios) > 0 {
+		b.WriteString("\nratios to PyTorch CPU (images/s, > 1 = faster than PyTorch):\n")
+		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "stem\tbackend/pytorch\ttrain\tinference\t")
+		for _, q := range r.Ratios {
+			fmt.Fprintf(tw, "%s\t%s/pytorch\t%.2fx\t%.2fx\t\n", q.Stem, q.Backend, q.Train, q.Infer)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	var errs []string
+	for _, m := range r.Measurements {
+		if m.Error != "" {
+			errs = append(errs, fmt.Sprintf("  %s/%s: %s", m.Backend, m.Stem, m.Error))
+		}
+	}
+	if len(errs) > 0 {
+		b.WriteString("\nfailed:\n" + strings.Join(errs, "\n") + "\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteJSON writes the report as indented JSON to path.
+func (r *Report) WriteJSON(path string) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""PyTorch CPU peer of `fer bench`: ResNet18 at 48x48x1, training and inference.
+
+Builds torchvision's ResNet18 (written out here, no torchvision needed) with a
+one-channel input and 7 classes, either with the standard stem (7x7/2 conv +
+3x3/2 max-pool) or the small stem (one 3x3/1 conv, no max-pool), exactly as
+fernb/models does, and times:
+
+  - a training step: forward, cross-entropy, backward, torch.optim.SGD step
+    (momentum 0.9, weight decay 1e-4), on random images and labels;
+  - inference: forward in eval mode under torch.inference_mode().
+
+Prints one JSON object on stdout (progress goes to stderr):
+
+  {"torch": "2.x", "threads": 2, "results": [{"stem": "standard",
+   "train_images_per_s": ..., "infer_images_per_s": ..., "train_first_step_s": ...,
+   "infer_first_step_s": ..., "train_step_s": [...], "infer_step_s": [...],
+   "peak_rss_mib": ...}, ...]}
+
+peak_rss_mib is this process's peak resident set size, VmHWM of /proc/self/status
+(resource.getrusage's ru_maxrss where /proc is missing): the whole process's peak,
+so run one stem per process to get a per-stem figure (fer bench does). ru_maxrss
+is not used on Linux because it survives exec: a child of a big process (fer
+bench) reports at least its parent's size at fork time.
+
+Usage: python bench_torch.py --batch 128 --steps 10 --warmup 2 --threads 2 --stems standard
+"""
+
+import argparse
+import json
+import resource
+import sys
+import time
+import warnings
+
+warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.downsample = None
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(
+                nn.Conv2d(cin, cout, 1, stride, 0, bias=False), nn.BatchNorm2d(cout)
+            )
+
+    def forward(self, x):
+        y = F.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        s = x if self.downsample is None else self.downsample(x)
+        return F.relu(y + s)
+
+
+class ResNet18(nn.Module):
+    def __init__(self, small_stem, classes=7):
+        super().__init__()
+        if small_stem:
+            self.conv1 = nn.Conv2d(1, 64, 3, 1, 1, bias=False)
+            self.maxpool = nn.Identity()
+        else:
+            self.conv1 = nn.Conv2d(1, 64, 7, 2, 3, bias=False)
+            self.maxpool = nn.MaxPool2d(3, 2, 1)
+        self.bn1 = nn.BatchNorm2d(64)
+        layers, cin = [], 64
+        for stage, ch in enumerate([64, 128, 256, 512]):
+            for blk in range(2):
+                stride = 2 if stage > 0 and blk == 0 else 1
+                layers.append(BasicBlock(cin, ch, stride))
+                cin = ch
+        self.layers = nn.Sequential(*layers)
+        self.fc = nn.Linear(512, classes)
+
+    def forward(self, x):
+        x = self.maxpool(F.relu(self.bn1(self.conv1(x))))
+        x = self.layers(x)
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+def peak_rss_mib():
+    """VmHWM of /proc/self/status in MiB, else ru_maxrss (KiB on Linux)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def log(msg):
+    print(f"[bench_torch] {msg}", file=sys.stderr, flush=True)
+
+
+def timed(fn, warmup, steps, what):
+    """Runs fn warmup+steps times; returns (first call seconds, per-step seconds)."""
+    times = []
+    t_all = time.perf_counter()
+    for i in range(warmup + steps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+        done = i + 1
+        eta = (time.perf_counter() - t_all) / done * (warmup + steps - done)
+        log(f"{what}: step {done}/{warmup + steps} {times[-1]:.3f}s, ETA {eta:.0f}s")
+    return times[0], times[warmup:]
+
+
+def bench(stem, batch, steps, warmup, infer_steps, channels_last, seed):
+    torch.manual_seed(seed)
+    net = ResNet18(small_stem=(stem == "small"))
+    mf = torch.channels_last if channels_last else torch.contiguous_format
+    net = net.to(memory_format=mf)
+    opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
+    gen = torch.Generator().manual_seed(seed)
+    # A few distinct batches, cycled, so no step sees the exact same input.
+    xs = [torch.randn(batch, 1, 48, 48, generator=gen).contiguous(memory_format=mf) for _ in range(4)]
+    ys = [torch.randint(0, 7, (batch,), generator=gen) for _ in range(4)]
+    state = {"i": 0}
+
+    def train_step():
+        i = state["i"] % len(xs)
+        state["i"] += 1
+        net.train()
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(net(xs[i]), ys[i])
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    def infer_step():
+        i = state["i"] % len(xs)
+        state["i"] += 1
+        net.eval()
+        with torch.inference_mode():
+            return net(xs[i]).sum().item()
+
+    train_first, train_times = timed(train_step, warmup, steps, f"{stem} train")
+    infer_first, infer_times = timed(infer_step, warmup, infer_steps, f"{stem} inference")
+    return {
+        "stem": stem,
+        "batch": batch,
+        "train_images_per_s": batch * len(train_times) / sum(train_times),
+        "infer_images_per_s": batch * len(infer_times) / sum(infer_times),
+        "train_first_step_s": train_first,
+        "infer_first_step_s": infer_first,
+        "train_step_s": train_times,
+        "infer_step_s": infer_times,
+        "peak_rss_mib": peak_rss_mib(),
+        "ru_maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+    }
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--steps", type=int, default=10, help="timed training steps")
+    p.add_argument("--infer-steps", type=int, default=0, help="timed inference steps (default: --steps)")
+    p.add_argument("--warmup", type=int, default=2, help="untimed steps before the timed ones")
+    p.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (default: all CPUs)")
+    p.add_argument("--stems", default="standard", help="comma-separated: standard, small")
+    p.add_argument("--channels-last", action="store_true", help="NHWC (channels_last) memory format")
+    p.add_argument("--seed", type=int, default=1)
+    a = p.parse_args()
+    if a.batch < 1 or a.steps < 1 or a.warmup < 0:
+        p.error("--batch and --steps must be >= 1, --warmup >= 0")
+    stems = [s for s in a.stems.split(",") if s]
+    for s in stems:
+        if s not in ("standard", "small"):
+            p.error(f"unknown stem {s!r} (want standard or small)")
+    if a.threads > 0:
+        torch.set_num_threads(a.threads)
+    infer_steps = a.infer_steps or a.steps
+    results = [bench(s, a.batch, a.steps, a.warmup, infer_steps, a.channels_last, a.seed) for s in stems]
+    json.dump(
+        {
+            "torch": torch.__version__,
+            "threads": torch.get_num_threads(),
+            "mkldnn": torch.backends.mkldnn.is_available(),
+            "channels_last": a.channels_last,
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "results": results,
+        },
+        sys.stdout,
+    )
+    print()
+
+
+if __name__ == "__main__":
+    main()
