@@ -22,6 +22,7 @@ import (
 	"fmt"
 
 	"github.com/fernb/fernb/fernb/data"
+	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 )
@@ -41,7 +42,8 @@ const (
 
 // Convolution implementations.
 const (
-	// ConvAuto uses im2col on the pure-Go backend ("go") and native ops elsewhere.
+	// ConvAuto uses im2col on backends without a max-pool gradient (GoMLX's
+	// pure-Go backend) and native ops elsewhere (XLA).
 	ConvAuto = "auto"
 	// ConvNative uses the backend's convolution and max-pool ops.
 	ConvNative = "native"
@@ -189,7 +191,14 @@ func (c Config) useIm2col(g *graph.Graph) bool {
 	case ConvNative:
 		return false
 	}
-	return g.Backend() != nil && g.Backend().Name() == "go"
+	return PrefersIm2col(g.Backend())
+}
+
+// PrefersIm2col tells whether ConvAuto uses the im2col / separable paths on
+// backend: when it lacks SelectAndScatterMax (the max-pool gradient), as
+// GoMLX's pure-Go backend does, whose native convolution is also slow.
+func PrefersIm2col(backend compute.Backend) bool {
+	return backend != nil && !backend.Capabilities().Operations[compute.OpTypeSelectAndScatterMax]
 }
 
 // builder carries per-graph settings through the layer functions.

@@ -1,0 +1,267 @@
+package train
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// File names inside a run folder.
+const (
+	ConfigFile     = "config.json"
+	HistoryFile    = "history.json"
+	StatusFile     = "status.json"
+	CheckpointLast = "checkpoint-last"
+	CheckpointBest = "checkpoint-best"
+)
+
+// writeAtomic writes path through a temporary file in the same folder that
+// is synced and renamed over path only when write succeeded: readers see the
+// old content or the new, never a partial file.
+func writeAtomic(path string, write func(w io.Writer) error) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	var out io.Writer = f
+	if testWrapWriter != nil {
+		out = testWrapWriter(f)
+	}
+	bw := bufio.NewWriterSize(out, 1<<20)
+	if err = write(bw); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err = bw.Flush(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// testWrapWriter, when set by tests, wraps the file writer of writeAtomic
+// (to inject write failures).
+var testWrapWriter func(io.Writer) io.Writer
+
+// writeJSON writes v as indented JSON, atomically.
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	b = append(b, '\n')
+	return writeAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err })
+}
+
+// readJSON reads a JSON file strictly (unknown fields are errors).
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("reading %s: %w", path, err)
+	}
+	return nil
+}
+
+// Checkpoint file format: the magic line, a little-endian uint64 header
+// length, the JSON header, the variables' raw little-endian bytes one after
+// the other in header order, and the SHA-256 of all the preceding bytes.
+const ckptMagic = "FERNB-CHECKPOINT-1\n"
+
+// ckptHeader is a checkpoint's JSON header.
+type ckptHeader struct {
+	State State     `json:"state"`
+	Vars  []ckptVar `json:"vars"`
+}
+
+type ckptVar struct {
+	Path      string `json:"path"`
+	DType     string `json:"dtype"`
+	Dims      []int  `json:"dims"`
+	Bytes     int64  `json:"bytes"`
+	Trainable bool   `json:"trainable"`
+}
+
+// State is the training state stored in checkpoint-last: where the run
+// stands and what it has measured so far.
+type State struct {
+	// EpochsDone is the number of completed epochs.
+	EpochsDone int `json:"epochs_done"`
+	// History has one entry per completed epoch.
+	History []Epoch `json:"history"`
+	// BestEpoch (1-based, 0 if none) and BestValAcc locate checkpoint-best.
+	BestEpoch  int     `json:"best_epoch"`
+	BestValAcc float64 `json:"best_val_acc"`
+}
+
+// saveCheckpoint writes the variables of store (all of them, or only the
+// model's when modelOnly) and state to path, atomically.
+func saveCheckpoint(path string, store *model.Store, state State, modelOnly bool) error {
+	type entry struct {
+		v    *model.Variable
+		meta ckptVar
+	}
+	var entries []entry
+	for v := range store.IterVariables() {
+		if modelOnly && !strings.HasPrefix(v.Path(), "/"+ModelScope+"/") {
+			continue
+		}
+		sh := v.Shape()
+		entries = append(entries, entry{v, ckptVar{Path: v.Path(), DType: sh.DType.String(), Dims: slices.Clone(sh.Dimensions), Bytes: int64(sh.ByteSize()), Trainable: v.Trainable}})
+	}
+	slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.meta.Path, b.meta.Path) })
+	h := ckptHeader{State: state}
+	for _, e := range entries {
+		h.Vars = append(h.Vars, e.meta)
+	}
+	hb, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	return writeAtomic(path, func(w io.Writer) error {
+		sum := sha256.New()
+		mw := io.MultiWriter(w, sum)
+		if _, err := io.WriteString(mw, ckptMagic); err != nil {
+			return err
+		}
+		if err := binary.Write(mw, binary.LittleEndian, uint64(len(hb))); err != nil {
+			return err
+		}
+		if _, err := mw.Write(hb); err != nil {
+			return err
+		}
+		for _, e := range entries {
+			t, err := e.v.Value()
+			if err != nil {
+				return fmt.Errorf("variable %s: %w", e.meta.Path, err)
+			}
+			var werr error
+			if err := t.ConstBytes(func(b []byte) { _, werr = mw.Write(b) }); err != nil {
+				return fmt.Errorf("variable %s: %w", e.meta.Path, err)
+			}
+			if werr != nil {
+				return werr
+			}
+		}
+		_, err := w.Write(sum.Sum(nil))
+		return err
+	})
+}
+
+// errCorrupt marks a checkpoint that fails its checks.
+var errCorrupt = errors.New("corrupt checkpoint")
+
+// loadCheckpoint reads and verifies a checkpoint, returning its state and
+// variable values (path -> local tensor) with their trainable flags.
+func loadCheckpoint(path string) (State, map[string]*tensors.Tensor, map[string]bool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return State{}, nil, nil, err
+	}
+	fail := func(format string, args ...any) (State, map[string]*tensors.Tensor, map[string]bool, error) {
+		return State{}, nil, nil, fmt.Errorf("%s: %w: %s", path, errCorrupt, fmt.Sprintf(format, args...))
+	}
+	if len(b) < len(ckptMagic)+8+sha256.Size || string(b[:len(ckptMagic)]) != ckptMagic {
+		return fail("not a fernb checkpoint (bad magic or too short: %d bytes)", len(b))
+	}
+	body, sum := b[:len(b)-sha256.Size], b[len(b)-sha256.Size:]
+	if got := sha256.Sum256(body); !bytes.Equal(got[:], sum) {
+		return fail("checksum mismatch (truncated or damaged file)")
+	}
+	p := len(ckptMagic)
+	hl := binary.LittleEndian.Uint64(body[p:])
+	p += 8
+	if hl > uint64(len(body)-p) {
+		return fail("header length %d beyond file end", hl)
+	}
+	var h ckptHeader
+	if err := json.Unmarshal(body[p:p+int(hl)], &h); err != nil {
+		return fail("header: %v", err)
+	}
+	p += int(hl)
+	values := make(map[string]*tensors.Tensor, len(h.Vars))
+	trainable := make(map[string]bool, len(h.Vars))
+	for _, v := range h.Vars {
+		dt, err := dtypes.DTypeString(v.DType)
+		if err != nil {
+			return fail("variable %s: dtype %q: %v", v.Path, v.DType, err)
+		}
+		sh := shapes.Make(dt, v.Dims...)
+		if int64(sh.ByteSize()) != v.Bytes || v.Bytes > int64(len(body)-p) {
+			return fail("variable %s: %d bytes do not fit shape %s or the file", v.Path, v.Bytes, sh)
+		}
+		t := tensors.FromShape(sh)
+		data := body[p : p+int(v.Bytes)]
+		if err := t.MutableBytes(func(dst []byte) { copy(dst, data) }); err != nil {
+			return fail("variable %s: %v", v.Path, err)
+		}
+		p += int(v.Bytes)
+		values[v.Path] = t
+		trainable[v.Path] = v.Trainable
+	}
+	if p != len(body) {
+		return fail("%d unexpected bytes after the variables", len(body)-p)
+	}
+	return h.State, values, trainable, nil
+}
+
+// restoreStore creates a store holding the checkpoint's variables.
+func restoreStore(values map[string]*tensors.Tensor, trainable map[string]bool) (*model.Store, error) {
+	store := model.NewStore()
+	paths := make([]string, 0, len(values))
+	for p := range values {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	for _, p := range paths {
+		v, err := store.CreateVariable(p, values[p])
+		if err != nil {
+			return nil, err
+		}
+		v.Trainable = trainable[p]
+	}
+	return store, nil
+}
+
+// zerosTensor returns a local tensor of zeros.
+func zerosTensor(sh shapes.Shape) *tensors.Tensor { return tensors.FromShape(sh) }

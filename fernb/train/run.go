@@ -1,0 +1,542 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/fernb/fernb/fernb/augment"
+	"github.com/fernb/fernb/fernb/data"
+	fxla "github.com/fernb/fernb/xla"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// ModelScope is the scope of the network's variables in a store.
+const ModelScope = "model"
+
+// Epoch is one entry of history.json.
+type Epoch struct {
+	// Epoch is 1-based.
+	Epoch int `json:"epoch"`
+	// TrainLoss and TrainAcc are means over the epoch's training steps
+	// (training mode, augmented images, as PyTorch scripts report them).
+	TrainLoss float64 `json:"train_loss"`
+	TrainAcc  float64 `json:"train_acc"`
+	// HasVal tells whether ValLoss and ValAcc were measured (the run had a
+	// validation split). They are the loss (same criterion as training) and
+	// accuracy on the un-augmented validation split after the epoch.
+	HasVal  bool    `json:"has_val"`
+	ValLoss float64 `json:"val_loss,omitempty"`
+	ValAcc  float64 `json:"val_acc,omitempty"`
+	// LR is the learning rate used during the epoch.
+	LR float64 `json:"lr"`
+	// Steps is the number of training steps of the epoch.
+	Steps int `json:"steps"`
+	// Seconds is the wall time of the epoch (training and validation);
+	// ImagesPerSec the training throughput. They vary between runs.
+	Seconds      float64 `json:"seconds"`
+	ImagesPerSec float64 `json:"images_per_sec"`
+}
+
+// Run states recorded in status.json.
+const (
+	StateRunning = "running"
+	StateDone    = "done"
+	StateFailed  = "failed"
+	StateStopped = "stopped"
+)
+
+// Status is status.json: what became of a run.
+type Status struct {
+	// State is "running" (or killed while running), "done", "failed" or "stopped".
+	State string `json:"state"`
+	// Message explains a failure or stop.
+	Message string `json:"message,omitempty"`
+	// EpochsDone of Epochs.
+	EpochsDone int `json:"epochs_done"`
+	Epochs     int `json:"epochs"`
+	// BestEpoch (1-based) is the epoch saved in checkpoint-best.
+	BestEpoch  int     `json:"best_epoch"`
+	BestValAcc float64 `json:"best_val_acc"`
+	// Backend describes the backend of the last session.
+	Backend string `json:"backend,omitempty"`
+	// CompileSeconds is the duration of the first training step of the last
+	// session (dominated by graph compilation).
+	CompileSeconds float64 `json:"compile_seconds,omitempty"`
+	// Updated is when the status was written.
+	Updated time.Time `json:"updated"`
+}
+
+// Result is a run folder's content: what Run returns and Open reads.
+type Result struct {
+	// Dir is the run folder.
+	Dir string
+	// Config is the run's configuration.
+	Config Config
+	// History has one entry per completed epoch.
+	History []Epoch
+	// Status is the run's status.
+	Status Status
+	// Reused is true when Run found the finished run and did not train.
+	Reused bool
+}
+
+// NonFiniteError reports a loss that became NaN or infinite.
+type NonFiniteError struct {
+	Epoch, Step int
+	Loss        float64
+	// KeptEpoch is the epoch of the last good checkpoint (0: none).
+	KeptEpoch int
+	Dir       string
+}
+
+func (e *NonFiniteError) Error() string {
+	kept := "no checkpoint was written yet"
+	if e.KeptEpoch > 0 {
+		kept = fmt.Sprintf("the last good checkpoint (epoch %d) is kept in %s", e.KeptEpoch, filepath.Join(e.Dir, CheckpointLast))
+	}
+	return fmt.Sprintf("train: epoch %d step %d: loss is %v (learning rate too high?); training stopped, %s", e.Epoch, e.Step, e.Loss, kept)
+}
+
+type options struct {
+	progress ProgressFunc
+	resume   bool
+	backend  compute.Backend
+	stepHook func(epoch, step int)
+}
+
+// Option modifies Run.
+type Option func(*options)
+
+// WithProgress sends progress reports to fn.
+func WithProgress(fn ProgressFunc) Option { return func(o *options) { o.progress = fn } }
+
+// WithResume lets Run continue an unfinished run found in its folder (with
+// the same configuration) from its last checkpoint. Without it Run refuses
+// to touch an unfinished run.
+func WithResume() Option { return func(o *options) { o.resume = true } }
+
+// WithBackend trains on the given backend instead of creating one from
+// Config.Backend.
+func WithBackend(b compute.Backend) Option { return func(o *options) { o.backend = b } }
+
+// withStepHook is called after every training step (tests).
+func withStepHook(fn func(epoch, step int)) Option { return func(o *options) { o.stepHook = fn } }
+
+// normalized fills defaulted fields.
+func (c Config) normalized() Config {
+	if c.ClassWeights == "" {
+		c.ClassWeights = WeightsNone
+	}
+	return c
+}
+
+// Open reads a run folder.
+func Open(dir string) (*Result, error) {
+	r := &Result{Dir: dir}
+	if err := readJSON(filepath.Join(dir, ConfigFile), &r.Config); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("train: %s is not a run folder (no %s)", dir, ConfigFile)
+		}
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	if err := readJSON(filepath.Join(dir, StatusFile), &r.Status); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	if err := readJSON(filepath.Join(dir, HistoryFile), &r.History); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	return r, nil
+}
+
+// Run trains cfg on ds.Train (validating on ds.Val after each epoch when it
+// is not nil) and keeps the run in folder dir. If dir holds the finished run
+// of the same configuration, Run returns it without training (Reused). If it
+// holds an unfinished one, Run continues it with WithResume and refuses
+// otherwise; a different configuration is an error.
+//
+// A NaN or infinite loss stops the run with a *NonFiniteError; cancelling
+// ctx stops it between steps. Both keep the last checkpoint, from which the
+// run can be resumed.
+func Run(ctx context.Context, cfg Config, ds *data.Dataset, dir string, opts ...Option) (*Result, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	cfg = cfg.normalized()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if ds == nil || ds.Train.Len() == 0 {
+		return nil, errors.New("train: the data set has no training images")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	var state State
+	var store *model.Store
+	if prev, err := Open(dir); err == nil {
+		if !sameRun(prev.Config.normalized(), cfg) {
+			return nil, fmt.Errorf("train: %s holds a run with a different configuration (%s); choose another folder", dir, prev.Config.describe())
+		}
+		if prev.Status.State == StateDone {
+			prev.Reused = true
+			return prev, nil
+		}
+		if !o.resume {
+			return nil, fmt.Errorf("train: %s holds an unfinished run (%s after %d/%d epochs); resume it (WithResume, fer train --resume) or choose another folder",
+				dir, orUnknown(prev.Status.State), len(prev.History), cfg.Epochs)
+		}
+		st, values, trainable, err := loadCheckpoint(filepath.Join(dir, CheckpointLast))
+		switch {
+		case err == nil:
+			state = st
+			if store, err = restoreStore(values, trainable); err != nil {
+				return nil, fmt.Errorf("train: resuming %s: %w", dir, err)
+			}
+		case errors.Is(err, fs.ErrNotExist):
+			// Stopped before the first checkpoint: start over.
+		default:
+			return nil, fmt.Errorf("train: resuming %s: %w", dir, err)
+		}
+	} else if _, statErr := os.Stat(filepath.Join(dir, ConfigFile)); statErr == nil {
+		return nil, err
+	}
+	if err := writeJSON(filepath.Join(dir, ConfigFile), cfg); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	if store == nil {
+		store = model.NewStore()
+		if err := store.SetRNGStateFromSeed(int64(cfg.Seed)); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+	}
+	backend := o.backend
+	backendDesc := ""
+	if backend == nil {
+		b, choice, err := fxla.New(cfg.Backend)
+		if err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+		backend, backendDesc = b, choice.String()
+		defer backend.Finalize()
+	} else {
+		backendDesc = backend.Name() + ": " + backend.Description()
+	}
+	t := &trainer{cfg: cfg, ds: ds, dir: dir, opts: o, store: store, backend: backend, state: state,
+		status: Status{State: StateRunning, Epochs: cfg.Epochs, Backend: backendDesc}}
+	err := t.run(ctx)
+	res := &Result{Dir: dir, Config: cfg, History: t.state.History, Status: t.status}
+	return res, err
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "no status"
+	}
+	return s
+}
+
+// trainer holds one training session.
+type trainer struct {
+	cfg      Config
+	ds       *data.Dataset
+	dir      string
+	opts     options
+	store    *model.Store
+	backend  compute.Backend
+	state    State
+	status   Status
+	pipeline *augment.Pipeline
+	weights  []float32
+}
+
+// batchSize returns the effective batch size and steps per epoch.
+func (t *trainer) batchSize() (int, int) {
+	n := t.ds.Train.Len()
+	b := min(t.cfg.BatchSize, n)
+	steps := n / b
+	if t.cfg.MaxStepsPerEpoch > 0 {
+		steps = min(steps, t.cfg.MaxStepsPerEpoch)
+	}
+	return b, steps
+}
+
+// Permutation returns the order of the training images in an epoch.
+func Permutation(seed uint64, epoch, n int) []int {
+	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15^uint64(epoch)))
+	return rng.Perm(n)
+}
+
+// StepSeed is the augmentation seed of a training step.
+func StepSeed(seed uint64, epoch, step int) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d/%d/%d", seed, epoch, step)
+	return h.Sum64()
+}
+
+// ClassWeightsFor returns the per-class loss weights of the configuration
+// for a training split: all ones for "none"; n/(7·n_c) for "balanced"
+// (0 for absent classes).
+func ClassWeightsFor(mode string, s *data.Split) []float32 {
+	w := make([]float32, data.NumClasses)
+	if mode != WeightsBalanced {
+		for i := range w {
+			w[i] = 1
+		}
+		return w
+	}
+	var counts [data.NumClasses]int
+	for _, l := range s.Labels {
+		if int(l) < data.NumClasses {
+			counts[l]++
+		}
+	}
+	for c, n := range counts {
+		if n > 0 {
+			w[c] = float32(float64(s.Len()) / float64(data.NumClasses*n))
+		}
+	}
+	return w
+}
+
+type hostBatch struct {
+	b   augment.Batch
+	err error
+}
+
+func (t *trainer) saveStatus() error {
+	t.status.Updated = time.Now().UTC()
+	t.status.EpochsDone = t.state.EpochsDone
+	t.status.BestEpoch, t.status.BestValAcc = t.state.BestEpoch, t.state.BestValAcc
+	return writeJSON(filepath.Join(t.dir, StatusFile), t.status)
+}
+
+func (t *trainer) fail(state, msg string) {
+	t.status.State, t.status.Message = state, msg
+	_ = t.saveStatus()
+}
+
+func (t *trainer) run(ctx context.Context) (err error) {
+	p, err := t.cfg.Augment.Pipeline()
+	if err != nil {
+		return fmt.Errorf("train: augment: %w", err)
+	}
+	t.pipeline = p
+	t.weights = ClassWeightsFor(t.cfg.ClassWeights, t.ds.Train)
+	if err := t.saveStatus(); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("train: %v", r)
+			t.fail(StateFailed, err.Error())
+		}
+	}()
+	mcfg := t.cfg.ModelConfig()
+	cfg := t.cfg
+	trainExec, err := model.NewExec(t.backend, t.store, func(s *model.Scope, images, targets, labels, lr, cw *graph.Node) (*graph.Node, *graph.Node) {
+		logits := mcfg.Logits(s.At(ModelScope), images, true)
+		loss := Loss(logits, targets, cw, cfg.LabelSmoothing)
+		var vars []*model.Variable
+		var nodes []*graph.Node
+		for v := range s.Store().IterVariables() {
+			if v.Trainable && v.InUseByGraph(images.Graph()) {
+				vars = append(vars, v)
+				nodes = append(nodes, v.NodeValue(images.Graph()))
+			}
+		}
+		grads := graph.Gradient(loss, nodes...)
+		applyOptimizer(s, cfg, vars, grads, lr)
+		pred := graph.ArgMax(logits, 1, labels.DType())
+		correct := graph.ReduceAllSum(graph.ConvertDType(graph.Equal(pred, labels), loss.DType()))
+		return loss, correct
+	})
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	defer trainExec.Finalize()
+	infer := newModel(t.backend, t.store, t.cfg, p, 0)
+	defer infer.finalize()
+
+	bs, steps := t.batchSize()
+	if steps == 0 {
+		return errors.New("train: no training steps per epoch")
+	}
+	start := time.Now()
+	var epochTimes []float64
+	first := true
+	for epoch := t.state.EpochsDone; epoch < cfg.Epochs; epoch++ {
+		epochStart := time.Now()
+		lr := cfg.LRAt(epoch)
+		perm := Permutation(cfg.Seed, epoch, t.ds.Train.Len())
+		batches := make(chan hostBatch, 2)
+		stop := make(chan struct{})
+		go func() {
+			defer close(batches)
+			for step := 0; step < steps; step++ {
+				b, err := t.makeBatch(perm[step*bs:(step+1)*bs], StepSeed(cfg.Seed, epoch, step))
+				select {
+				case batches <- hostBatch{b, err}:
+				case <-stop:
+					return
+				}
+			}
+		}()
+		var lossSum, correctSum float64
+		var trainTime time.Duration
+		trained := 0
+		for step := 0; step < steps; step++ {
+			if err := ctx.Err(); err != nil {
+				close(stop)
+				t.fail(StateStopped, fmt.Sprintf("stopped by the caller during epoch %d", epoch+1))
+				return fmt.Errorf("train: stopped during epoch %d (resume from epoch %d): %w", epoch+1, t.state.EpochsDone, err)
+			}
+			hb := <-batches
+			if hb.err != nil {
+				close(stop)
+				t.fail(StateFailed, hb.err.Error())
+				return fmt.Errorf("train: epoch %d step %d: %w", epoch+1, step+1, hb.err)
+			}
+			if first {
+				t.report(Progress{Phase: "compile", Epoch: epoch + 1, Epochs: cfg.Epochs, Steps: steps, LR: lr})
+			}
+			stepStart := time.Now()
+			outs, err := trainExec.Call(
+				tensors.FromFlatDataAndDimensions(hb.b.Images, bs, data.Size, data.Size, 1),
+				tensors.FromFlatDataAndDimensions(hb.b.Targets, bs, data.NumClasses),
+				tensors.FromFlatDataAndDimensions(hb.b.Labels, bs),
+				tensors.FromScalar(float32(lr)),
+				tensors.FromFlatDataAndDimensions(t.weights, data.NumClasses))
+			if err != nil {
+				close(stop)
+				t.fail(StateFailed, err.Error())
+				return fmt.Errorf("train: epoch %d step %d: %w", epoch+1, step+1, err)
+			}
+			loss := float64(tensors.MustCopyFlatData[float32](outs[0])[0])
+			correct := float64(tensors.MustCopyFlatData[float32](outs[1])[0])
+			for _, o := range outs {
+				o.FinalizeAll()
+			}
+			elapsed := time.Since(stepStart)
+			if first {
+				t.status.CompileSeconds = elapsed.Seconds()
+				first = false
+			} else {
+				trainTime += elapsed
+				trained += bs
+			}
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				close(stop)
+				e := &NonFiniteError{Epoch: epoch + 1, Step: step + 1, Loss: loss, KeptEpoch: t.state.EpochsDone, Dir: t.dir}
+				t.fail(StateFailed, e.Error())
+				return e
+			}
+			lossSum += loss
+			correctSum += correct
+			if t.opts.stepHook != nil {
+				t.opts.stepHook(epoch, step)
+			}
+			ips := 0.0
+			if trainTime > 0 {
+				ips = float64(trained) / trainTime.Seconds()
+			}
+			stepAvg := time.Since(epochStart).Seconds() / float64(step+1)
+			epochEst := stepAvg * float64(steps)
+			if len(epochTimes) > 0 {
+				epochEst = mean(epochTimes)
+			}
+			eta := time.Duration((stepAvg*float64(steps-step-1) + epochEst*float64(cfg.Epochs-epoch-1)) * float64(time.Second))
+			t.report(Progress{Phase: "train", Epoch: epoch + 1, Epochs: cfg.Epochs, Step: step + 1, Steps: steps,
+				Loss: lossSum / float64(step+1), Acc: correctSum / float64((step+1)*bs), LR: lr,
+				ImagesPerSec: ips, Elapsed: time.Since(start), ETA: eta})
+		}
+		close(stop)
+		ep := Epoch{Epoch: epoch + 1, TrainLoss: lossSum / float64(steps), TrainAcc: correctSum / float64(steps*bs), LR: lr, Steps: steps}
+		if trainTime > 0 {
+			ep.ImagesPerSec = float64(trained) / trainTime.Seconds()
+		}
+		if t.ds.Val.Len() > 0 {
+			t.report(Progress{Phase: "val", Epoch: epoch + 1, Epochs: cfg.Epochs, LR: lr, Elapsed: time.Since(start)})
+			vl, va, err := infer.lossAndAccuracy(t.ds.Val, t.weights)
+			if err != nil {
+				t.fail(StateFailed, err.Error())
+				return fmt.Errorf("train: validating epoch %d: %w", epoch+1, err)
+			}
+			ep.HasVal, ep.ValLoss, ep.ValAcc = true, vl, va
+		}
+		ep.Seconds = time.Since(epochStart).Seconds()
+		epochTimes = append(epochTimes, ep.Seconds)
+		t.state.History = append(t.state.History, ep)
+		t.state.EpochsDone = epoch + 1
+		if !ep.HasVal || ep.ValAcc > t.state.BestValAcc || t.state.BestEpoch == 0 {
+			t.state.BestEpoch, t.state.BestValAcc = ep.Epoch, ep.ValAcc
+			if err := saveCheckpoint(filepath.Join(t.dir, CheckpointBest), t.store, t.state, true); err != nil {
+				return fmt.Errorf("train: %w", err)
+			}
+		}
+		if err := saveCheckpoint(filepath.Join(t.dir, CheckpointLast), t.store, t.state, false); err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+		if err := writeJSON(filepath.Join(t.dir, HistoryFile), t.state.History); err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+		if epoch+1 == cfg.Epochs {
+			t.status.State = StateDone
+		}
+		if err := t.saveStatus(); err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+		eta := time.Duration(mean(epochTimes) * float64(cfg.Epochs-epoch-1) * float64(time.Second))
+		t.report(Progress{Phase: "epoch", Epoch: epoch + 1, Epochs: cfg.Epochs, Steps: steps, Step: steps,
+			Loss: ep.TrainLoss, Acc: ep.TrainAcc, LR: lr, ImagesPerSec: ep.ImagesPerSec, Elapsed: time.Since(start), ETA: eta, Done: &ep})
+	}
+	if t.status.State != StateDone {
+		// All epochs were already done (resumed after the last checkpoint).
+		t.status.State = StateDone
+		if err := t.saveStatus(); err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+	}
+	return nil
+}
+
+func (t *trainer) makeBatch(idx []int, seed uint64) (b augment.Batch, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("making a batch: %v", r)
+		}
+	}()
+	b = t.pipeline.MakeBatch(t.ds.Train, idx, seed, true)
+	n := len(idx)
+	if len(b.Images) != n*data.Pixels || len(b.Targets) != n*data.NumClasses || len(b.Labels) != n {
+		return b, fmt.Errorf("augment returned a batch of %d images, %d targets, %d labels for %d indices",
+			len(b.Images)/data.Pixels, len(b.Targets)/data.NumClasses, len(b.Labels), n)
+	}
+	return b, nil
+}
+
+func (t *trainer) report(p Progress) {
+	if t.opts.progress != nil {
+		p.Run = t.dir
+		t.opts.progress(p)
+	}
+}
+
+func mean(v []float64) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
