@@ -32,8 +32,8 @@ type Model struct {
 	store   *model.Store
 	batch   int
 
-	mu                 sync.Mutex
-	logits, features   *model.Exec
+	mu               sync.Mutex
+	logits, features *model.Exec
 }
 
 // Load restores the model of checkpoint "best" or "last" of a run onto backend.
