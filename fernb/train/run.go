@@ -343,25 +343,8 @@ func (t *trainer) run(ctx context.Context) (err error) {
 			t.fail(StateFailed, err.Error())
 		}
 	}()
-	mcfg := t.cfg.ModelConfig()
 	cfg := t.cfg
-	trainExec, err := model.NewExec(t.backend, t.store, func(s *model.Scope, images, targets, labels, lr, cw *graph.Node) (*graph.Node, *graph.Node) {
-		logits := mcfg.Logits(s.At(ModelScope), images, true)
-		loss := Loss(logits, targets, cw, cfg.LabelSmoothing)
-		var vars []*model.Variable
-		var nodes []*graph.Node
-		for v := range s.Store().IterVariables() {
-			if v.Trainable && v.InUseByGraph(images.Graph()) {
-				vars = append(vars, v)
-				nodes = append(nodes, v.NodeValue(images.Graph()))
-			}
-		}
-		grads := graph.Gradient(loss, nodes...)
-		applyOptimizer(s, cfg, vars, grads, lr)
-		pred := graph.ArgMax(logits, 1, labels.DType())
-		correct := graph.ReduceAllSum(graph.ConvertDType(graph.Equal(pred, labels), loss.DType()))
-		return loss, correct
-	})
+	trainExec, err := newTrainStep(t.backend, t.store, cfg)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
@@ -539,4 +522,29 @@ func mean(v []float64) float64 {
 		s += x
 	}
 	return s / float64(len(v))
+}
+
+// newTrainStep builds the training step: inputs images [B,48,48,1], targets
+// [B,7], labels [B] int32, lr scalar and class weights [7]; outputs the
+// batch loss and the number of correct predictions; it updates the model
+// and optimizer variables of store.
+func newTrainStep(backend compute.Backend, store *model.Store, cfg Config) (*model.Exec, error) {
+	mcfg := cfg.ModelConfig()
+	return model.NewExec(backend, store, func(s *model.Scope, images, targets, labels, lr, cw *graph.Node) (*graph.Node, *graph.Node) {
+		logits := mcfg.Logits(s.At(ModelScope), images, true)
+		loss := Loss(logits, targets, cw, cfg.LabelSmoothing)
+		var vars []*model.Variable
+		var nodes []*graph.Node
+		for v := range s.Store().IterVariables() {
+			if v.Trainable && v.InUseByGraph(images.Graph()) {
+				vars = append(vars, v)
+				nodes = append(nodes, v.NodeValue(images.Graph()))
+			}
+		}
+		grads := graph.Gradient(loss, nodes...)
+		applyOptimizer(s, cfg, vars, grads, lr)
+		pred := graph.ArgMax(logits, 1, labels.DType())
+		correct := graph.ReduceAllSum(graph.ConvertDType(graph.Equal(pred, labels), loss.DType()))
+		return loss, correct
+	})
 }

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/fernb/fernb/fernb/data"
+	fxla "github.com/fernb/fernb/xla"
 )
 
 // tinyData is a small synthetic data set with a validation split.
@@ -123,5 +126,109 @@ func TestNonFiniteLossStops(t *testing.T) {
 	r, oerr := Open(dir)
 	if oerr != nil || r.Status.State != StateFailed || !strings.Contains(r.Status.Message, "loss is") {
 		t.Errorf("status after the failure: %v %+v", oerr, r)
+	}
+}
+
+// resumeSetup is the run of the resume test: dropout and augmentation with
+// mixup make every step depend on the checkpointed random state and on the
+// (seed, epoch, step) augmentation seeds.
+func resumeSetup() (Config, *data.Dataset) {
+	cfg := tinyConfig()
+	cfg.Epochs = 3
+	cfg.BatchSize = 8
+	cfg.Dropout = 0.3
+	cfg.Augment.HFlip = true
+	cfg.Augment.Mixup = 0.4
+	cfg.Augment.Mean, cfg.Augment.Std = 0.5, 0.25
+	return cfg, tinyData(24, 16)
+}
+
+const childEnv = "FERNB_TRAIN_TEST_CHILD_DIR"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(childEnv); dir != "" {
+		// Child process of TestResumeAfterKill: train slowly from the second
+		// epoch on, so that the parent can kill it mid-epoch.
+		cfg, ds := resumeSetup()
+		b, _, err := fxla.New("go")
+		if err == nil {
+			_, err = Run(context.Background(), cfg, ds, dir, WithBackend(b), withStepHook(func(epoch, step int) {
+				if epoch >= 1 {
+					time.Sleep(300 * time.Millisecond)
+				}
+			}))
+		}
+		if err != nil {
+			os.Stderr.WriteString(err.Error() + "\n")
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestResumeAfterKill kills a training process with SIGKILL in the middle of
+// its second epoch, resumes the run, and checks that its history equals an
+// uninterrupted run's (timings aside).
+func TestResumeAfterKill(t *testing.T) {
+	backend := testBackend(t, "go")
+	cfg, ds := resumeSetup()
+	ref, err := Run(context.Background(), cfg, ds, filepath.Join(t.TempDir(), "ref"), WithBackend(backend))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	dir := filepath.Join(t.TempDir(), "killed")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+dir)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var h []Epoch
+		if readJSON(filepath.Join(dir, HistoryFile), &h) == nil && len(h) >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("the child wrote no epoch in 60s; stderr: %s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(400 * time.Millisecond) // into the second epoch's steps
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	killed, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if killed.Status.State != StateRunning || len(killed.History) != 1 {
+		t.Fatalf("after the kill: state %q, %d epochs; want a run killed in epoch 2 (stderr: %s)", killed.Status.State, len(killed.History), stderr.String())
+	}
+	if _, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend)); err == nil || !strings.Contains(err.Error(), "unfinished") {
+		t.Errorf("Run without WithResume on an unfinished run: %v, want a refusal", err)
+	}
+	resumed, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend), WithResume())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resumed.History) != len(ref.History) {
+		t.Fatalf("resumed run has %d epochs, uninterrupted %d", len(resumed.History), len(ref.History))
+	}
+	for i := range ref.History {
+		a, b := ref.History[i], resumed.History[i]
+		a.Seconds, b.Seconds, a.ImagesPerSec, b.ImagesPerSec = 0, 0, 0, 0
+		if a != b {
+			t.Errorf("epoch %d differs:\n uninterrupted %+v\n resumed       %+v", i+1, a, b)
+		}
+	}
+	var onDisk []Epoch
+	if err := readJSON(filepath.Join(dir, HistoryFile), &onDisk); err != nil || len(onDisk) != len(ref.History) {
+		t.Errorf("history.json after resuming: %v, %d epochs", err, len(onDisk))
 	}
 }
