@@ -69,12 +69,12 @@ type Measurement struct {
 	InferFLOPsPerImage int64 `json:"infer_flops_per_image"`
 	// TrainGFLOPs and InferGFLOPs are the achieved GFLOP/s; the fractions
 	// divide them by the machine's peak.
-	TrainGFLOPs        float64 `json:"train_gflops"`
-	InferGFLOPs        float64 `json:"infer_gflops"`
-	TrainPeakFraction  float64 `json:"train_peak_fraction"`
-	InferPeakFraction  float64 `json:"infer_peak_fraction"`
-	FinalLoss          float64 `json:"final_loss,omitempty"`
-	Error              string  `json:"error,omitempty"`
+	TrainGFLOPs       float64 `json:"train_gflops"`
+	InferGFLOPs       float64 `json:"infer_gflops"`
+	TrainPeakFraction float64 `json:"train_peak_fraction"`
+	InferPeakFraction float64 `json:"infer_peak_fraction"`
+	FinalLoss         float64 `json:"final_loss,omitempty"`
+	Error             string  `json:"error,omitempty"`
 }
 
 // fill computes the derived figures from the step times.

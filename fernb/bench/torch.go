@@ -37,15 +37,15 @@ type TorchInfo struct {
 type torchOutput struct {
 	TorchInfo
 	Results []struct {
-		Stem             string    `json:"stem"`
-		Batch            int       `json:"batch"`
-		TrainFirstStepS  float64   `json:"train_first_step_s"`
-		InferFirstStepS  float64   `json:"infer_first_step_s"`
-		TrainStepS       []float64 `json:"train_step_s"`
-		InferStepS       []float64 `json:"infer_step_s"`
-		PeakRSSMiB       float64   `json:"peak_rss_mib"`
-		TrainImagesPerS  float64   `json:"train_images_per_s"`
-		InferImagesPerS  float64   `json:"infer_images_per_s"`
+		Stem            string    `json:"stem"`
+		Batch           int       `json:"batch"`
+		TrainFirstStepS float64   `json:"train_first_step_s"`
+		InferFirstStepS float64   `json:"infer_first_step_s"`
+		TrainStepS      []float64 `json:"train_step_s"`
+		InferStepS      []float64 `json:"infer_step_s"`
+		PeakRSSMiB      float64   `json:"peak_rss_mib"`
+		TrainImagesPerS float64   `json:"train_images_per_s"`
+		InferImagesPerS float64   `json:"infer_images_per_s"`
 	} `json:"results"`
 }
 

@@ -1,0 +1,121 @@
+package bench
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+// cpuinfo returns a two-processor /proc/cpuinfo listing with the given flags.
+func cpuinfo(flags string, mhz ...string) string {
+	var b strings.Builder
+	for i, m := range mhz {
+		b.WriteString("processor\t: " + string(rune('0'+i)) + "\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\nmodel\t\t: 2\n" +
+			"model name\t: AMD EPYC\ncpu MHz\t\t: " + m + "\nflags\t\t: " + flags + "\n\n")
+	}
+	return b.String()
+}
+
+func TestParseCPUInfo(t *testing.T) {
+	cases := []struct {
+		name      string
+		text      string
+		cores     int
+		ghz       float64
+		wantISA   string
+		wantFPC   int
+		wantGHz   float64
+		wantCores int
+		wantPeak  float64 // GFLOP/s
+		wantErr   bool
+	}{
+		{"avx512", cpuinfo("fpu sse4_2 avx fma avx2 avx512f avx512bw", "2596.120", "2596.120"), 0, 0,
+			"avx512", 64, 2.59612, 2, 2 * 2.59612 * 64, false},
+		{"avx2 fma, mean clock", cpuinfo("sse4_2 avx fma avx2", "3000", "2000"), 0, 0,
+			"avx2+fma", 32, 2.5, 2, 2 * 2.5 * 32, false},
+		{"avx2 without fma", cpuinfo("avx avx2", "1000", "1000"), 0, 0, "avx", 16, 1, 2, 32, false},
+		{"sse only, cores and clock given", cpuinfo("sse4_2", "1000"), 8, 3, "sse", 8, 3, 8, 8 * 3 * 8, false},
+		{"no clock line", "processor : 0\nflags : avx2 fma\n", 0, 0, "", 0, 0, 0, 0, true},
+		{"no clock line but --ghz", "processor : 0\nflags : avx2 fma\n", 0, 2, "avx2+fma", 32, 2, 1, 64, false},
+		{"bad clock", "processor : 0\ncpu MHz : fast\n", 0, 0, "", 0, 0, 0, 0, true},
+		{"empty", "", 0, 0, "", 0, 0, 0, 0, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cpu, err := ParseCPUInfo(strings.NewReader(c.text), c.cores, c.ghz)
+			if c.wantErr {
+				if err == nil {
+					t.Fatalf("no error, got %+v", cpu)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cpu.ISA != c.wantISA || cpu.FLOPsPerCycle != c.wantFPC || cpu.Cores != c.wantCores ||
+				math.Abs(cpu.GHz-c.wantGHz) > 1e-9 {
+				t.Errorf("got %+v, want ISA %s, %d FLOPs/cycle, %d cores, %g GHz", cpu, c.wantISA, c.wantFPC, c.wantCores, c.wantGHz)
+			}
+			if got := cpu.PeakFLOPs() / 1e9; math.Abs(got-c.wantPeak) > 1e-6 {
+				t.Errorf("peak %g GFLOP/s, want %g", got, c.wantPeak)
+			}
+		})
+	}
+}
+
+func TestDetectCPU(t *testing.T) {
+	cpu, err := DetectCPU(0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cpu.Cores < 1 || cpu.GHz <= 0 || cpu.FLOPsPerCycle < 8 {
+		t.Errorf("implausible CPU %+v", cpu)
+	}
+}
+
+func TestStatusKiB(t *testing.T) {
+	status := "Name:\tfer\nVmPeak:\t  123456 kB\nVmHWM:\t   2048 kB\nThreads:\t5\n"
+	cases := []struct {
+		key     string
+		text    string
+		want    int64
+		wantErr bool
+	}{
+		{"VmHWM", status, 2048, false},
+		{"VmPeak", status, 123456, false},
+		{"VmRSS", status, 0, true},
+		{"Threads", status, 0, true},
+		{"VmHWM", "VmHWM:\tlots kB\n", 0, true},
+	}
+	for _, c := range cases {
+		got, err := StatusKiB(strings.NewReader(c.text), c.key)
+		if (err != nil) != c.wantErr || got != c.want {
+			t.Errorf("StatusKiB(%s) = %d, %v; want %d, error %v", c.key, got, err, c.want, c.wantErr)
+		}
+	}
+}
+
+func TestPeakRSSReset(t *testing.T) {
+	big := make([]byte, 64<<20)
+	for i := range big {
+		big[i] = byte(i)
+	}
+	before, err := PeakRSSMiB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before < 64 {
+		t.Errorf("peak RSS %.1f MiB after touching 64 MiB", before)
+	}
+	big = nil
+	if err := ResetPeakRSS(); err != nil {
+		t.Fatal(err)
+	}
+	after, err := PeakRSSMiB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after > before {
+		t.Errorf("peak RSS grew from %.1f to %.1f MiB across a reset", before, after)
+	}
+}

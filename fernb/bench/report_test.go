@@ -1,0 +1,97 @@
+package bench
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestMeasurementFill(t *testing.T) {
+	ls := []Layer{conv("c", 5, 5, 2, 4, 3, 1, 1)} // 1800 MACs
+	m := Measurement{Batch: 10, TrainStepSec: []float64{1, 3, 2}, InferStepSec: []float64{0.5, 0.5},
+		TrainFirstStepSec: 7, InferFirstStepSec: 0.25}
+	m.fill(ls, 1e6)
+	checks := []struct {
+		name      string
+		got, want float64
+	}{
+		{"train img/s", m.TrainImagesPerSec, 5},  // 30 images in 6 s
+		{"infer img/s", m.InferImagesPerSec, 20}, // 20 images in 1 s
+		{"train compile", m.TrainCompileSec, 5},  // 7 - median 2
+		{"infer compile", m.InferCompileSec, 0},  // never negative
+		{"train GFLOP/s", m.TrainGFLOPs, 5 * 10800 / 1e9},
+		{"infer GFLOP/s", m.InferGFLOPs, 20 * 3600 / 1e9},
+		{"train peak fraction", m.TrainPeakFraction, 5 * 10800 / 1e6},
+	}
+	for _, c := range checks {
+		if math.Abs(c.got-c.want) > 1e-12 {
+			t.Errorf("%s = %g, want %g", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestRatiosAndOutput(t *testing.T) {
+	r := &Report{Batch: 128, Steps: Steps{10, 10, 2}, GoSteps: Steps{2, 2, 0}, CPU: CPU{Model: "test", Cores: 2, GHz: 2, ISA: "avx512", FLOPsPerCycle: 64},
+		PeakFormula: PeakFormula, Measurements: []Measurement{
+			{Backend: "xla:cpu", Stem: StemStandard, TrainImagesPerSec: 150, InferImagesPerSec: 400},
+			{Backend: "go", Stem: StemStandard, TrainImagesPerSec: 10, InferImagesPerSec: 40},
+			{Backend: TorchBackend, Stem: StemStandard, TrainImagesPerSec: 100, InferImagesPerSec: 200},
+			{Backend: "xla:cpu", Stem: StemSmall, TrainImagesPerSec: 30},
+			{Backend: TorchBackend, Stem: StemSmall, Error: "no torch"},
+		}}
+	r.Ratios = ratios(r.Measurements)
+	want := []Ratio{{StemStandard, "xla:cpu", 1.5, 2}, {StemStandard, "go", 0.1, 0.2}}
+	if len(r.Ratios) != len(want) {
+		t.Fatalf("ratios %+v, want %+v", r.Ratios, want)
+	}
+	for i := range want {
+		g := r.Ratios[i]
+		if g.Stem != want[i].Stem || g.Backend != want[i].Backend || math.Abs(g.Train-want[i].Train) > 1e-12 || math.Abs(g.Infer-want[i].Infer) > 1e-12 {
+			t.Errorf("ratio %d = %+v, want %+v", i, g, want[i])
+		}
+	}
+	var b bytes.Buffer
+	if err := r.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"xla:cpu/pytorch  1.50x", "go/pytorch  0.10x", "pytorch-cpu/small: no torch", "= 2 x 2.000 GHz x 64 = "} {
+		if !strings.Contains(b.String(), s) {
+			t.Errorf("table lacks %q:\n%s", s, b.String())
+		}
+	}
+	path := filepath.Join(t.TempDir(), "b.json")
+	if err := r.WriteJSON(path); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(raw, &back); err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Measurements) != 5 || back.Ratios[0].Train != 1.5 {
+		t.Errorf("JSON round trip lost data: %+v", back)
+	}
+}
+
+func TestRunRejectsBadOptions(t *testing.T) {
+	cases := []func(*Options){
+		func(o *Options) { o.Batch = 0 },
+		func(o *Options) { o.Stems = []string{"huge"} },
+		func(o *Options) { o.Stems = nil },
+		func(o *Options) { o.Backends, o.Torch = nil, false },
+	}
+	for i, mod := range cases {
+		o := DefaultOptions()
+		mod(&o)
+		if _, err := Run(o); err == nil {
+			t.Errorf("case %d: Run(%+v) succeeded", i, o)
+		}
+	}
+}
