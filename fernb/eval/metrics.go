@@ -1,0 +1,113 @@
+// Package eval measures trained fernb models: accuracy, per-class
+// precision/recall/F1 and confusion matrices on any split, test-time
+// augmentation (TTA), penultimate features for PCA, class probabilities for
+// image files, and Grad-CAM heatmaps.
+package eval
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/fernb/fernb/fernb/data"
+)
+
+// ClassMetrics are one class's one-vs-rest scores.
+type ClassMetrics struct {
+	// Precision is TP/(TP+FP) (0 when the class is never predicted).
+	Precision float64 `json:"precision"`
+	// Recall is TP/(TP+FN) (0 when the class is absent).
+	Recall float64 `json:"recall"`
+	// F1 is the harmonic mean of precision and recall (0 when both are 0).
+	F1 float64 `json:"f1"`
+	// Support is the number of images of the class.
+	Support int `json:"support"`
+}
+
+// Metrics summarise predictions against labels.
+type Metrics struct {
+	// N is the number of images.
+	N int `json:"n"`
+	// Accuracy is the fraction predicted correctly.
+	Accuracy float64 `json:"accuracy"`
+	// Confusion[t][p] counts images of true class t predicted as p.
+	Confusion [data.NumClasses][data.NumClasses]int `json:"confusion"`
+	// PerClass has the scores of each class, in label order.
+	PerClass [data.NumClasses]ClassMetrics `json:"per_class"`
+	// MacroF1 is the mean F1 over the classes present in the labels.
+	MacroF1 float64 `json:"macro_f1"`
+}
+
+// Compute returns the metrics of predictions preds for labels (both
+// 0..6, same length).
+func Compute(labels, preds []int) (Metrics, error) {
+	var m Metrics
+	if len(labels) != len(preds) {
+		return m, fmt.Errorf("eval: %d labels but %d predictions", len(labels), len(preds))
+	}
+	for i := range labels {
+		t, p := labels[i], preds[i]
+		if t < 0 || t >= data.NumClasses || p < 0 || p >= data.NumClasses {
+			return m, fmt.Errorf("eval: image %d: label %d or prediction %d out of 0..%d", i, t, p, data.NumClasses-1)
+		}
+		m.Confusion[t][p]++
+	}
+	m.N = len(labels)
+	correct, present := 0, 0
+	for c := 0; c < data.NumClasses; c++ {
+		tp := m.Confusion[c][c]
+		correct += tp
+		predicted, support := 0, 0
+		for k := 0; k < data.NumClasses; k++ {
+			predicted += m.Confusion[k][c]
+			support += m.Confusion[c][k]
+		}
+		cm := ClassMetrics{Support: support}
+		if predicted > 0 {
+			cm.Precision = float64(tp) / float64(predicted)
+		}
+		if support > 0 {
+			cm.Recall = float64(tp) / float64(support)
+			present++
+		}
+		if cm.Precision+cm.Recall > 0 {
+			cm.F1 = 2 * cm.Precision * cm.Recall / (cm.Precision + cm.Recall)
+		}
+		m.PerClass[c] = cm
+		if support > 0 {
+			m.MacroF1 += cm.F1
+		}
+	}
+	if present > 0 {
+		m.MacroF1 /= float64(present)
+	}
+	if m.N > 0 {
+		m.Accuracy = float64(correct) / float64(m.N)
+	}
+	return m, nil
+}
+
+// WriteTable writes the accuracy, the per-class table and the confusion
+// matrix (rows: true class, columns: predicted) as aligned text.
+func (m Metrics) WriteTable(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "accuracy %.2f%% (%d images), macro F1 %.3f\n\n", 100*m.Accuracy, m.N, m.MacroF1)
+	fmt.Fprintf(&b, "%-9s %9s %9s %9s %8s\n", "class", "precision", "recall", "f1", "support")
+	for c, cm := range m.PerClass {
+		fmt.Fprintf(&b, "%-9s %9.3f %9.3f %9.3f %8d\n", data.Classes[c], cm.Precision, cm.Recall, cm.F1, cm.Support)
+	}
+	fmt.Fprintf(&b, "\nconfusion (rows: true, columns: predicted)\n%-9s", "")
+	for _, name := range data.Classes {
+		fmt.Fprintf(&b, " %8.8s", name)
+	}
+	b.WriteByte('\n')
+	for t, row := range m.Confusion {
+		fmt.Fprintf(&b, "%-9s", data.Classes[t])
+		for _, n := range row {
+			fmt.Fprintf(&b, " %8d", n)
+		}
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
