@@ -101,6 +101,11 @@ def log(msg):
     print(f"[bench_torch] {msg}", file=sys.stderr, flush=True)
 
 
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
 def timed(fn, warmup, steps, what):
     """Runs fn warmup+steps times; returns (first call seconds, per-step seconds)."""
     times = []
@@ -115,16 +120,16 @@ def timed(fn, warmup, steps, what):
     return times[0], times[warmup:]
 
 
-def bench(stem, batch, steps, warmup, infer_steps, channels_last, seed):
+def bench(stem, batch, steps, warmup, infer_steps, channels_last, seed, device):
     torch.manual_seed(seed)
     net = ResNet18(small_stem=(stem == "small"))
     mf = torch.channels_last if channels_last else torch.contiguous_format
-    net = net.to(memory_format=mf)
+    net = net.to(device=device, memory_format=mf)
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
     gen = torch.Generator().manual_seed(seed)
     # A few distinct batches, cycled, so no step sees the exact same input.
-    xs = [torch.randn(batch, 1, 48, 48, generator=gen).contiguous(memory_format=mf) for _ in range(4)]
-    ys = [torch.randint(0, 7, (batch,), generator=gen) for _ in range(4)]
+    xs = [torch.randn(batch, 1, 48, 48, generator=gen).to(device).contiguous(memory_format=mf) for _ in range(4)]
+    ys = [torch.randint(0, 7, (batch,), generator=gen).to(device) for _ in range(4)]
     state = {"i": 0}
 
     def train_step():
@@ -135,6 +140,7 @@ def bench(stem, batch, steps, warmup, infer_steps, channels_last, seed):
         loss = F.cross_entropy(net(xs[i]), ys[i])
         loss.backward()
         opt.step()
+        sync(device)
         return loss.item()
 
     def infer_step():
@@ -170,6 +176,7 @@ def main():
     p.add_argument("--stems", default="standard", help="comma-separated: standard, small")
     p.add_argument("--channels-last", action="store_true", help="NHWC (channels_last) memory format")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
     a = p.parse_args()
     if a.batch < 1 or a.steps < 1 or a.warmup < 0:
         p.error("--batch and --steps must be >= 1, --warmup >= 0")
@@ -180,7 +187,10 @@ def main():
     if a.threads > 0:
         torch.set_num_threads(a.threads)
     infer_steps = a.infer_steps or a.steps
-    results = [bench(s, a.batch, a.steps, a.warmup, infer_steps, a.channels_last, a.seed) for s in stems]
+    device = torch.device(a.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        p.error("--device cuda: torch.cuda.is_available() is False")
+    results = [bench(s, a.batch, a.steps, a.warmup, infer_steps, a.channels_last, a.seed, device) for s in stems]
     json.dump(
         {
             "torch": torch.__version__,
@@ -188,6 +198,7 @@ def main():
             "mkldnn": torch.backends.mkldnn.is_available(),
             "channels_last": a.channels_last,
             "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
             "results": results,
         },
         sys.stdout,

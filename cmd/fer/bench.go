@@ -36,6 +36,7 @@ func runBench(args []string) error {
 	goStems := fs.String("go-stems", strings.Join(d.GoStems, ","), "stems also run on the go backend (small takes minutes per step there)")
 	noGo := fs.Bool("skip-go", false, "skip the go backend (same as leaving it out of --backends)")
 	torch := fs.String("torch", "on", "on or off: measure PyTorch CPU too")
+	torchDevice := fs.String("torch-device", d.TorchDevice, "PyTorch's device: cpu, or cuda on a GPU machine (with --backends xla:cuda)")
 	torchArgs := fs.String("torch-args", "", "extra arguments for scripts/bench_torch.py, space-separated (e.g. --channels-last)")
 	threads := fs.Int("threads", 0, "PyTorch threads (default: the number of CPUs, as XLA and Go use)")
 	ghz := fs.Float64("ghz", 0, "CPU clock in GHz for the peak FLOP/s (default: /proc/cpuinfo's cpu MHz)")
@@ -64,7 +65,7 @@ func runBench(args []string) error {
 	default:
 		return fmt.Errorf("--torch %q: want on or off", *torch)
 	}
-	o.TorchArgs = strings.Fields(*torchArgs)
+	o.TorchArgs, o.TorchDevice = strings.Fields(*torchArgs), *torchDevice
 	if *steps < 1 || *goSteps < 1 || *warmup < 0 || *goWarmup < 0 {
 		return errors.New("--steps and --go-steps must be >= 1, --warmup and --go-warmup >= 0")
 	}

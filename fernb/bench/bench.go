@@ -52,6 +52,8 @@ type Options struct {
 	GoStems []string
 	// Torch enables the PyTorch CPU peer.
 	Torch bool
+	// TorchDevice is PyTorch's device: "cpu" (default) or "cuda".
+	TorchDevice string
 	// TorchArgs are extra arguments for scripts/bench_torch.py.
 	TorchArgs []string
 	// Threads is PyTorch's thread count (<= 0: runtime.NumCPU()).
@@ -67,14 +69,15 @@ type Options struct {
 // DefaultOptions is what "fer bench" runs without flags.
 func DefaultOptions() Options {
 	return Options{
-		Batch:    128,
-		Steps:    Steps{Train: 10, Infer: 10, Warmup: 2},
-		GoSteps:  Steps{Train: 2, Infer: 2, Warmup: 0},
-		Backends: []string{xla.KindCPU, xla.KindGo},
-		Stems:    []string{StemStandard, StemSmall},
-		GoStems:  []string{StemStandard},
-		Torch:    true,
-		Seed:     1,
+		Batch:       128,
+		Steps:       Steps{Train: 10, Infer: 10, Warmup: 2},
+		GoSteps:     Steps{Train: 2, Infer: 2, Warmup: 0},
+		Backends:    []string{xla.KindCPU, xla.KindGo},
+		Stems:       []string{StemStandard, StemSmall},
+		GoStems:     []string{StemStandard},
+		Torch:       true,
+		TorchDevice: "cpu",
+		Seed:        1,
 	}
 }
 
@@ -90,10 +93,12 @@ type BackendInfo struct {
 	Plugin string `json:"plugin,omitempty"`
 }
 
-// Ratio compares a backend with PyTorch on one stem: > 1 means faster.
+// Ratio compares a backend with PyTorch on one stem: images/s of Backend
+// over images/s of Peer, so > 1 means faster than PyTorch.
 type Ratio struct {
 	Stem    string  `json:"stem"`
 	Backend string  `json:"backend"`
+	Peer    string  `json:"peer"`
 	Train   float64 `json:"train"`
 	Infer   float64 `json:"infer"`
 }
@@ -167,7 +172,17 @@ func Run(opts Options) (*Report, error) {
 		PeakGFLOPs: cpu.PeakFLOPs() / 1e9, PeakFormula: PeakFormula, LoadBefore: loadAvg(),
 		XLAFlags: os.Getenv("XLA_FLAGS"), Batch: opts.Batch, Steps: opts.Steps, GoSteps: opts.GoSteps,
 		Stems: opts.Stems}
-	peak := cpu.PeakFLOPs()
+	// The peak is the CPU's: GPU measurements get no fraction.
+	cpuPeak := func(backend string) float64 {
+		if strings.Contains(backend, "cuda") {
+			return 0
+		}
+		return cpu.PeakFLOPs()
+	}
+	device := opts.TorchDevice
+	if device == "" {
+		device = "cpu"
+	}
 	say := func(format string, args ...any) {
 		if opts.Progress != nil {
 			fmt.Fprintf(opts.Progress, "[bench] "+format+"\n", args...)
@@ -223,7 +238,7 @@ func Run(opts Options) (*Report, error) {
 				say("%s/%s: %v", name, stem, st.err)
 				continue
 			}
-			m, err := MeasureGoMLX(st.b, name, stem, opts.Batch, steps, opts.Seed, peak, opts.Progress)
+			m, err := MeasureGoMLX(st.b, name, stem, opts.Batch, steps, opts.Seed, cpuPeak(name), opts.Progress)
 			if err != nil {
 				m.Error = err.Error()
 				say("%s/%s failed: %v", name, stem, err)
@@ -237,11 +252,11 @@ func Run(opts Options) (*Report, error) {
 			var info TorchInfo
 			err := torchErr
 			if err == nil {
-				m, info, err = MeasureTorch(python, script, stem, opts.Batch, opts.Steps, threads, opts.Seed, peak, opts.Progress, opts.TorchArgs...)
+				m, info, err = MeasureTorch(python, script, device, stem, opts.Batch, opts.Steps, threads, opts.Seed, cpuPeak("pytorch-"+device), opts.Progress, opts.TorchArgs...)
 			}
 			if err != nil {
-				m = Measurement{Backend: TorchBackend, Stem: stem, Batch: opts.Batch, Error: err.Error()}
-				say("%s/%s failed: %v", TorchBackend, stem, err)
+				m = Measurement{Backend: "pytorch-" + device, Stem: stem, Batch: opts.Batch, Error: err.Error()}
+				say("pytorch-%s/%s failed: %v", device, stem, err)
 			} else {
 				ok++
 				r.Torch = &info
@@ -262,14 +277,14 @@ func Run(opts Options) (*Report, error) {
 func ratios(ms []Measurement) []Ratio {
 	var out []Ratio
 	for _, t := range ms {
-		if t.Backend != TorchBackend || t.Error != "" {
+		if !IsTorch(t.Backend) || t.Error != "" {
 			continue
 		}
 		for _, m := range ms {
-			if m.Backend == TorchBackend || m.Stem != t.Stem || m.Error != "" {
+			if IsTorch(m.Backend) || m.Stem != t.Stem || m.Error != "" {
 				continue
 			}
-			out = append(out, Ratio{Stem: m.Stem, Backend: m.Backend,
+			out = append(out, Ratio{Stem: m.Stem, Backend: m.Backend, Peer: t.Backend,
 				Train: m.TrainImagesPerSec / t.TrainImagesPerSec, Infer: m.InferImagesPerSec / t.InferImagesPerSec})
 		}
 	}

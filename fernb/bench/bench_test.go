@@ -75,7 +75,7 @@ func TestMeasureTorch(t *testing.T) {
 	if err := exec.Command(python, "-c", "import torch").Run(); err != nil {
 		t.Skipf("PyTorch not installed in %s (./fernb.sh setup --bench)", python)
 	}
-	m, info, err := MeasureTorch(python, script, StemStandard, 2, Steps{Train: 2, Infer: 1, Warmup: 0}, 1, 1, 1e9, nil)
+	m, info, err := MeasureTorch(python, script, "cpu", StemStandard, 2, Steps{Train: 2, Infer: 1, Warmup: 0}, 1, 1, 1e9, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,8 +28,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(&b, "backend %s: %s, %d device(s)\n", be.Name, be.Description, be.Devices)
 	}
 	if r.Torch != nil {
-		fmt.Fprintf(&b, "peer pytorch-cpu: torch %s, %d threads, oneDNN %v, %s, channels_last %v\n",
-			r.Torch.Version, r.Torch.Threads, r.Torch.MKLDNN, r.Torch.CPUCapability, r.Torch.ChannelsLast)
+		fmt.Fprintf(&b, "peer pytorch: torch %s on %s, %d threads, oneDNN %v, %s, channels_last %v\n",
+			r.Torch.Version, r.Torch.Device, r.Torch.Threads, r.Torch.MKLDNN, r.Torch.CPUCapability, r.Torch.ChannelsLast)
 	}
 	b.WriteString("\n")
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -39,9 +39,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 			fmt.Fprintf(tw, "%s\t%s\tfailed\t\t\t\t\t\t\t\t\t\n", m.Stem, m.Backend)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%.1f\t%.2f\t%.2f\t%.0f\t%.1f\t%.1f%%\t%.1f\t%.1f%%\t\n",
+		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%.1f\t%.2f\t%.2f\t%.0f\t%.1f\t%s\t%.1f\t%s\t\n",
 			m.Stem, m.Backend, m.TrainImagesPerSec, m.InferImagesPerSec, m.TrainFirstStepSec, m.InferFirstStepSec,
-			m.PeakRSSMiB, m.TrainGFLOPs, 100*m.TrainPeakFraction, m.InferGFLOPs, 100*m.InferPeakFraction)
+			m.PeakRSSMiB, m.TrainGFLOPs, percent(m.TrainPeakFraction), m.InferGFLOPs, percent(m.InferPeakFraction))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -55,11 +55,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 		}
 	}
 	if len(r.Ratios) > 0 {
-		b.WriteString("\nratios to PyTorch CPU (images/s, > 1 = faster than PyTorch):\n")
+		b.WriteString("\nratios to PyTorch (images/s, > 1 = faster than PyTorch):\n")
 		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "stem\tbackend/pytorch\ttrain\tinference\t")
+		fmt.Fprintln(tw, "stem\tratio\ttrain\tinference\t")
 		for _, q := range r.Ratios {
-			fmt.Fprintf(tw, "%s\t%s/pytorch\t%.2fx\t%.2fx\t\n", q.Stem, q.Backend, q.Train, q.Infer)
+			fmt.Fprintf(tw, "%s\t%s / %s\t%.2fx\t%.2fx\t\n", q.Stem, q.Backend, q.Peer, q.Train, q.Infer)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -76,6 +76,14 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// percent formats a fraction of the peak, "-" when there is none (GPU).
+func percent(f float64) string {
+	if f == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f%%", 100*f)
 }
 
 // WriteJSON writes the report as indented JSON to path.

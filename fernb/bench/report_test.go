@@ -44,13 +44,13 @@ func TestRatiosAndOutput(t *testing.T) {
 			{Backend: TorchBackend, Stem: StemSmall, Error: "no torch"},
 		}}
 	r.Ratios = ratios(r.Measurements)
-	want := []Ratio{{StemStandard, "xla:cpu", 1.5, 2}, {StemStandard, "go", 0.1, 0.2}}
+	want := []Ratio{{StemStandard, "xla:cpu", TorchBackend, 1.5, 2}, {StemStandard, "go", TorchBackend, 0.1, 0.2}}
 	if len(r.Ratios) != len(want) {
 		t.Fatalf("ratios %+v, want %+v", r.Ratios, want)
 	}
 	for i := range want {
 		g := r.Ratios[i]
-		if g.Stem != want[i].Stem || g.Backend != want[i].Backend || math.Abs(g.Train-want[i].Train) > 1e-12 || math.Abs(g.Infer-want[i].Infer) > 1e-12 {
+		if g.Stem != want[i].Stem || g.Backend != want[i].Backend || g.Peer != want[i].Peer || math.Abs(g.Train-want[i].Train) > 1e-12 || math.Abs(g.Infer-want[i].Infer) > 1e-12 {
 			t.Errorf("ratio %d = %+v, want %+v", i, g, want[i])
 		}
 	}
@@ -58,7 +58,7 @@ func TestRatiosAndOutput(t *testing.T) {
 	if err := r.WriteTable(&b); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"xla:cpu/pytorch  1.50x", "go/pytorch  0.10x", "pytorch-cpu/small: no torch", "= 2 x 2.000 GHz x 64 = "} {
+	for _, s := range []string{"xla:cpu / pytorch-cpu  1.50x", "go / pytorch-cpu  0.10x", "pytorch-cpu/small: no torch", "= 2 x 2.000 GHz x 64 = "} {
 		if !strings.Contains(b.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, b.String())
 		}

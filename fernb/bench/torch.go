@@ -13,8 +13,12 @@ import (
 	"strings"
 )
 
-// TorchBackend is the Backend name of PyTorch CPU measurements.
+// TorchBackend is the Backend name of PyTorch CPU measurements; on another
+// device it is "pytorch-" + the device (e.g. "pytorch-cuda").
 const TorchBackend = "pytorch-cpu"
+
+// IsTorch tells whether a Measurement's Backend is a PyTorch one.
+func IsTorch(backend string) bool { return strings.HasPrefix(backend, "pytorch-") }
 
 // TorchScript is the PyTorch peer's path relative to the repository root.
 const TorchScript = "scripts/bench_torch.py"
@@ -31,6 +35,8 @@ type TorchInfo struct {
 	ChannelsLast bool `json:"channels_last"`
 	// CPUCapability is torch.backends.cpu.get_cpu_capability(), e.g. "AVX512".
 	CPUCapability string `json:"cpu_capability"`
+	// Device is "cpu" or the GPU's name.
+	Device string `json:"device"`
 }
 
 // torchOutput is the JSON printed by scripts/bench_torch.py.
@@ -88,11 +94,11 @@ func FindTorch() (python, script string, err error) {
 }
 
 // MeasureTorch runs the PyTorch peer script for one stem in its own process
-// with the given number of intra-op threads and returns its measurement.
-// The script's progress lines go to progress (may be nil). extraArgs are
-// passed on (e.g. "--channels-last").
-func MeasureTorch(python, script, stem string, batch int, steps Steps, threads int, seed uint64, peak float64, progress io.Writer, extraArgs ...string) (Measurement, TorchInfo, error) {
-	m := Measurement{Backend: TorchBackend, Stem: stem, Batch: batch, Warmup: steps.Warmup}
+// on device ("cpu" or "cuda") with the given number of intra-op threads and
+// returns its measurement. The script's progress lines go to progress (may
+// be nil). extraArgs are passed on (e.g. "--channels-last").
+func MeasureTorch(python, script, device, stem string, batch int, steps Steps, threads int, seed uint64, peak float64, progress io.Writer, extraArgs ...string) (Measurement, TorchInfo, error) {
+	m := Measurement{Backend: "pytorch-" + device, Stem: stem, Batch: batch, Warmup: steps.Warmup}
 	cfg, err := StemConfig(stem, seed)
 	if err != nil {
 		return m, TorchInfo{}, err
@@ -104,7 +110,7 @@ func MeasureTorch(python, script, stem string, batch int, steps Steps, threads i
 	// The script's warm-up counts the first step; ours does not.
 	args := []string{script, "--batch", strconv.Itoa(batch), "--steps", strconv.Itoa(steps.Train),
 		"--infer-steps", strconv.Itoa(steps.Infer), "--warmup", strconv.Itoa(1 + steps.Warmup),
-		"--threads", strconv.Itoa(threads), "--stems", stem, "--seed", strconv.FormatUint(seed, 10)}
+		"--threads", strconv.Itoa(threads), "--stems", stem, "--device", device, "--seed", strconv.FormatUint(seed, 10)}
 	args = append(args, extraArgs...)
 	cmd := exec.Command(python, args...)
 	var stdout, stderr bytes.Buffer
