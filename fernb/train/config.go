@@ -117,7 +117,7 @@ type Config struct {
 
 // DefaultConfig returns the study's ResNet18 settings: SGD with momentum 0.9
 // and weight decay 1e-4, lr 0.1, batch 128, cosine annealing to 1e-5 over 30
-// epochs, no augmentation.
+// epochs, no augmentation, pixels normalised with FER2013's mean and std.
 func DefaultConfig() Config {
 	return Config{
 		Model:        models.ArchResNet18,
@@ -130,6 +130,7 @@ func DefaultConfig() Config {
 		Schedule:     SchedCosine,
 		EtaMin:       1e-5,
 		ClassWeights: WeightsNone,
+		Augment:      augment.Config{Mean: augment.FER2013Mean, Std: augment.FER2013Std},
 		Seed:         1,
 	}
 }

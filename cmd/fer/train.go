@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/fernb/fernb/fernb"
+	"github.com/fernb/fernb/fernb/data"
+	"github.com/fernb/fernb/fernb/train"
+)
+
+func init() {
+	register("train", "train a model into a run folder (resumable; a finished run is reused)", runTrain)
+}
+
+// dataFlags are the data options shared by train and eval.
+type dataFlags struct {
+	path      *string
+	synthetic *int
+	valFrac   *float64
+	valSeed   *uint64
+	trainval  *bool
+}
+
+func addDataFlags(fs *flag.FlagSet) dataFlags {
+	return dataFlags{
+		path:      fs.String("data", "", "FER2013 path: fer2013.csv, or a folder with train/ [val/] test/ class folders (default: $FER_DATA, else synthetic faces)"),
+		synthetic: fs.Int("synthetic", 3500, "number of synthetic train faces when there is no data path (test: a fifth)"),
+		valFrac:   fs.Float64("val", 0.1, "fraction of the train split held out (stratified) as the val split when the data has none"),
+		valSeed:   fs.Uint64("val-seed", 1, "seed of the val split"),
+		trainval:  fs.Bool("trainval", false, "train on train+val (no validation), the study's final step"),
+	}
+}
+
+// load reads the data set and makes the val split (or merges it into train).
+func (f dataFlags) load() (*data.Dataset, error) {
+	loc, err := fernb.FindData(*f.path)
+	if err != nil {
+		return nil, err
+	}
+	var ds *data.Dataset
+	if loc.Path == "" {
+		fmt.Fprintf(os.Stderr, "No --data and no $%s: using the built-in SYNTHETIC faces (%d train), not FER2013.\n", fernb.DataEnv, *f.synthetic)
+		ds = data.Synthetic(*f.synthetic, *f.synthetic/5, 1)
+	} else if ds, err = data.Load(loc.Path, data.WithProgress(os.Stderr)); err != nil {
+		return nil, err
+	}
+	if ds.Val == nil {
+		if err := ds.SplitVal(*f.valFrac, *f.valSeed); err != nil {
+			return nil, err
+		}
+	}
+	if *f.trainval {
+		ds.Train, ds.Val = data.Merge("trainval", ds.Train, ds.Val), nil
+	}
+	return ds, nil
+}
+
+// configFlag pre-scans args for --config FILE.
+func configFlag(args []string) (string, error) {
+	for i, a := range args {
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "config" {
+			continue
+		}
+		if hasVal {
+			return val, nil
+		}
+		if i+1 < len(args) {
+			return args[i+1], nil
+		}
+		return "", fmt.Errorf("--config needs a file")
+	}
+	return "", nil
+}
+
+func runTrain(args []string) error {
+	cfg := train.DefaultConfig()
+	file, err := configFlag(args)
+	if err != nil {
+		return err
+	}
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		dec := json.NewDecoder(strings.NewReader(string(b)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&cfg); err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+	}
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.String("config", "", "JSON file with a train.Config (a run folder's config.json works); flags override it")
+	runDir := fs.String("run", "", "run folder (required)")
+	resume := fs.Bool("resume", false, "continue the unfinished run in --run from its last checkpoint")
+	every := fs.Duration("progress", 10*time.Second, "interval between step progress lines (0: epochs only)")
+	df := addDataFlags(fs)
+
+	fs.StringVar(&cfg.Name, "name", cfg.Name, "run name for tables and plots")
+	fs.StringVar(&cfg.Model, "model", cfg.Model, "model: baseline or resnet18")
+	fs.BoolVar(&cfg.SmallStem, "small-stem", cfg.SmallStem, "ResNet18 with a 3x3/1 stem and no max-pool (16x the compute)")
+	fs.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "epochs")
+	fs.IntVar(&cfg.BatchSize, "batch", cfg.BatchSize, "batch size")
+	fs.StringVar(&cfg.Optimizer, "optimizer", cfg.Optimizer, "sgd, momentum, nesterov, adam or adamw")
+	fs.Float64Var(&cfg.LR, "lr", cfg.LR, "base learning rate")
+	fs.Float64Var(&cfg.Momentum, "momentum", cfg.Momentum, "SGD momentum (momentum, nesterov; 0 for the others)")
+	fs.Float64Var(&cfg.WeightDecay, "wd", cfg.WeightDecay, "weight decay")
+	fs.StringVar(&cfg.Schedule, "schedule", cfg.Schedule, "learning-rate schedule: constant, step or cosine (stepped per epoch)")
+	fs.IntVar(&cfg.TMax, "tmax", cfg.TMax, "cosine period in epochs (0: epochs - warmup)")
+	fs.Float64Var(&cfg.EtaMin, "eta-min", cfg.EtaMin, "cosine minimum learning rate")
+	fs.IntVar(&cfg.StepSize, "step-size", cfg.StepSize, "step schedule: epochs between decays")
+	fs.Float64Var(&cfg.Gamma, "gamma", cfg.Gamma, "step schedule: decay factor")
+	fs.IntVar(&cfg.WarmupEpochs, "warmup", cfg.WarmupEpochs, "linear warm-up epochs")
+	fs.Float64Var(&cfg.LabelSmoothing, "label-smoothing", cfg.LabelSmoothing, "label smoothing epsilon")
+	fs.Float64Var(&cfg.Dropout, "dropout", cfg.Dropout, "dropout before the classifier")
+	fs.StringVar(&cfg.ClassWeights, "class-weights", cfg.ClassWeights, "loss class weights: none or balanced")
+	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of initialisation, batch order, augmentation and dropout")
+	fs.StringVar(&cfg.Backend, "backend", cfg.Backend, "backend: auto, go, xla:cpu, xla:cuda (default: $GOMLX_BACKEND, else auto)")
+	fs.IntVar(&cfg.MaxStepsPerEpoch, "max-steps", cfg.MaxStepsPerEpoch, "cap on steps per epoch (quick runs; 0: all)")
+	a := &cfg.Augment
+	fs.BoolVar(&a.HFlip, "hflip", a.HFlip, "augment: random horizontal flip")
+	fs.Float64Var(&a.Rotate, "rotate", a.Rotate, "augment: random rotation range in degrees")
+	fs.BoolVar(&a.ResizedCrop, "resized-crop", a.ResizedCrop, "augment: RandomResizedCrop(48)")
+	fs.IntVar(&a.PadCrop, "pad-crop", a.PadCrop, "augment: zero-pad by N pixels and crop 48x48 at random")
+	fs.Float64Var(&a.Erase, "erase", a.Erase, "augment: RandomErasing probability")
+	fs.Float64Var(&a.Brightness, "brightness", a.Brightness, "augment: brightness jitter")
+	fs.Float64Var(&a.Contrast, "contrast", a.Contrast, "augment: contrast jitter")
+	fs.Float64Var(&a.Mixup, "mixup", a.Mixup, "mixup Beta(alpha, alpha) parameter (0: off)")
+	fs.Float64Var(&a.Cutmix, "cutmix", a.Cutmix, "cutmix Beta(alpha, alpha) parameter (0: off)")
+	mean := fs.Float64("mean", float64(a.Mean), "pixel mean for normalisation ([0,1] units)")
+	std := fs.Float64("std", float64(a.Std), "pixel std for normalisation (0: none)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	a.Mean, a.Std = float32(*mean), float32(*std)
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *runDir == "" {
+		return fmt.Errorf("--run DIR is required")
+	}
+	if cfg.Optimizer != train.OptMomentum && cfg.Optimizer != train.OptNesterov && !flagSet(fs, "momentum") {
+		cfg.Momentum = 0
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	ds, err := df.load()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "training %d images (val %d) into %s\n", ds.Train.Len(), ds.Val.Len(), *runDir)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	opts := []train.Option{train.WithProgress(train.TextProgress(os.Stdout, *every))}
+	if *resume {
+		opts = append(opts, train.WithResume())
+	}
+	res, err := train.Run(ctx, cfg, ds, *runDir, opts...)
+	if err != nil {
+		return err
+	}
+	if res.Reused {
+		fmt.Printf("%s already holds this finished run: not retrained.\n", *runDir)
+	}
+	fmt.Printf("run %s: %s; best epoch %d (val acc %.2f%%); backend %s\n", res.Dir, res.Status.State, res.Status.BestEpoch, 100*res.Status.BestValAcc, res.Status.Backend)
+	return nil
+}
+
+// flagSet tells whether the flag was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
