@@ -133,8 +133,7 @@ func trainedModel(t *testing.T, arch string) (*train.Model, *data.Dataset) {
 	cfg := train.DefaultConfig()
 	cfg.Model, cfg.Epochs, cfg.BatchSize, cfg.MaxStepsPerEpoch = arch, 1, 4, 2
 	cfg.Augment.Mean, cfg.Augment.Std = 0.5, 0.25
-	dir := filepath.Join(os.TempDir(), "fernb-eval-test-"+arch)
-	os.RemoveAll(dir)
+	dir := filepath.Join(t.TempDir(), "run") // only needed until Load returns
 	res, err := train.Run(context.Background(), cfg, ds, dir, train.WithBackend(b))
 	if err != nil {
 		t.Fatal(err)

@@ -36,7 +36,8 @@ type Model struct {
 	logits, features *model.Exec
 }
 
-// Load restores the model of checkpoint "best" or "last" of a run onto backend.
+// Load restores the model of checkpoint "best" or "last" of a run onto
+// backend, which must stay open while the model is used.
 func (r *Result) Load(backend compute.Backend, which string) (*Model, error) {
 	var file string
 	switch which {
@@ -91,7 +92,9 @@ func (m *Model) ModelConfig() models.Config { return m.Config.ModelConfig() }
 // BatchSize is the number of images per inference call.
 func (m *Model) BatchSize() int { return m.batch }
 
-func (m *Model) finalize() {
+// Close releases the model's compiled graphs (its variables stay usable;
+// a later call compiles again). The backend is not closed.
+func (m *Model) Close() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, e := range []*model.Exec{m.logits, m.features} {

@@ -350,7 +350,7 @@ func (t *trainer) run(ctx context.Context) (err error) {
 	}
 	defer trainExec.Finalize()
 	infer := newModel(t.backend, t.store, t.cfg, p, 0)
-	defer infer.finalize()
+	defer infer.Close()
 
 	bs, steps := t.batchSize()
 	if steps == 0 {
