@@ -34,6 +34,7 @@ func runBench(args []string) error {
 	backends := fs.String("backends", strings.Join(d.Backends, ","), "GoMLX backends, comma-separated (xla:cpu, go, xla:cuda); empty for none")
 	stems := fs.String("stems", strings.Join(d.Stems, ","), "ResNet18 stems, comma-separated: standard (7x7/2 + max-pool), small (3x3/1)")
 	goStems := fs.String("go-stems", strings.Join(d.GoStems, ","), "stems also run on the go backend (small takes minutes per step there)")
+	convs := fs.String("convs", strings.Join(d.Convs, ","), "convolutions of fernb/models measured on XLA, comma-separated: native, im2col, auto (go always runs auto = im2col)")
 	noGo := fs.Bool("skip-go", false, "skip the go backend (same as leaving it out of --backends)")
 	torch := fs.String("torch", "on", "on or off: measure PyTorch CPU too")
 	torchDevice := fs.String("torch-device", d.TorchDevice, "PyTorch's device: cpu, or cuda on a GPU machine (with --backends xla:cuda)")
@@ -57,6 +58,7 @@ func runBench(args []string) error {
 		o.Backends = removeItem(o.Backends, "go")
 	}
 	o.Stems, o.GoStems = splitList(*stems), splitList(*goStems)
+	o.Convs = splitList(*convs)
 	switch *torch {
 	case "on", "true", "1":
 		o.Torch = true

@@ -30,6 +30,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fernb/fernb/fernb/models"
 	"github.com/fernb/fernb/xla"
 	"github.com/gomlx/compute"
 )
@@ -50,6 +51,11 @@ type Options struct {
 	// GoStems are the stems measured on the "go" backend (the small stem
 	// there takes minutes per step).
 	GoStems []string
+	// Convs are the convolution implementations of fernb/models measured on
+	// the XLA backends, each a row: models.ConvNative, models.ConvIm2col or
+	// models.ConvAuto. The go backend always runs ConvAuto (im2col: its
+	// native convolution is about 8x slower).
+	Convs []string
 	// Torch enables the PyTorch CPU peer.
 	Torch bool
 	// TorchDevice is PyTorch's device: "cpu" (default) or "cuda".
@@ -128,6 +134,8 @@ type Report struct {
 	Steps   Steps    `json:"steps"`
 	GoSteps Steps    `json:"go_steps"`
 	Stems   []string `json:"stems"`
+	// Convs are the convolution implementations measured on XLA.
+	Convs []string `json:"convs"`
 	// Backends describes each GoMLX backend measured.
 	Backends []BackendInfo `json:"backends"`
 	// Torch describes the PyTorch peer (nil when not run).
@@ -145,6 +153,11 @@ type Report struct {
 func Run(opts Options) (*Report, error) {
 	if opts.Batch < 1 {
 		return nil, fmt.Errorf("bench: batch %d must be >= 1", opts.Batch)
+	}
+	for _, c := range opts.Convs {
+		if err := (models.Config{Arch: models.ArchResNet18, Conv: c}).Validate(); err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
 	}
 	for _, s := range [][]string{opts.Stems, opts.GoStems} {
 		for _, stem := range s {
@@ -171,7 +184,7 @@ func Run(opts Options) (*Report, error) {
 	r := &Report{Started: start.Format(time.RFC3339), GoVersion: runtime.Version(), CPU: cpu,
 		PeakGFLOPs: cpu.PeakFLOPs() / 1e9, PeakFormula: PeakFormula, LoadBefore: loadAvg(),
 		XLAFlags: os.Getenv("XLA_FLAGS"), Batch: opts.Batch, Steps: opts.Steps, GoSteps: opts.GoSteps,
-		Stems: opts.Stems}
+		Stems: opts.Stems, Convs: opts.Convs}
 	// The peak is the CPU's: GPU measurements get no fraction.
 	cpuPeak := func(backend string) float64 {
 		if strings.Contains(backend, "cuda") {
@@ -238,14 +251,22 @@ func Run(opts Options) (*Report, error) {
 				say("%s/%s: %v", name, stem, st.err)
 				continue
 			}
-			m, err := MeasureGoMLX(st.b, name, stem, opts.Batch, steps, opts.Seed, cpuPeak(name), opts.Progress)
-			if err != nil {
-				m.Error = err.Error()
-				say("%s/%s failed: %v", name, stem, err)
-			} else {
-				ok++
+			convs := opts.Convs
+			if name == xla.KindGo || len(convs) == 0 {
+				convs = []string{models.ConvAuto}
 			}
-			r.Measurements = append(r.Measurements, m)
+			for _, conv := range convs {
+				cfg, _ := StemConfig(stem, opts.Seed)
+				cfg.Conv = conv
+				m, err := MeasureGoMLX(st.b, name, cfg, opts.Batch, steps, cpuPeak(name), opts.Progress)
+				if err != nil {
+					m.Error = err.Error()
+					say("%s/%s failed: %v", m.Label(), stem, err)
+				} else {
+					ok++
+				}
+				r.Measurements = append(r.Measurements, m)
+			}
 		}
 		if opts.Torch {
 			var m Measurement
@@ -284,7 +305,7 @@ func ratios(ms []Measurement) []Ratio {
 			if IsTorch(m.Backend) || m.Stem != t.Stem || m.Error != "" {
 				continue
 			}
-			out = append(out, Ratio{Stem: m.Stem, Backend: m.Backend, Peer: t.Backend,
+			out = append(out, Ratio{Stem: m.Stem, Backend: m.Label(), Peer: t.Backend,
 				Train: m.TrainImagesPerSec / t.TrainImagesPerSec, Infer: m.InferImagesPerSec / t.InferImagesPerSec})
 		}
 	}

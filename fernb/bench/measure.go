@@ -36,6 +36,8 @@ type Measurement struct {
 	Backend string `json:"backend"`
 	// Stem is StemStandard or StemSmall.
 	Stem string `json:"stem"`
+	// Conv is the convolution implementation asked of fernb/models ("" = auto).
+	Conv string `json:"conv,omitempty"`
 	// Batch is the number of images per step.
 	Batch int `json:"batch"`
 	// Warmup is the number of untimed steps after the first.
@@ -75,6 +77,15 @@ type Measurement struct {
 	InferPeakFraction float64 `json:"infer_peak_fraction"`
 	FinalLoss         float64 `json:"final_loss,omitempty"`
 	Error             string  `json:"error,omitempty"`
+}
+
+// Label names the row: the backend, with the convolution implementation
+// when one was asked for, e.g. "xla:cpu (im2col)".
+func (m Measurement) Label() string {
+	if m.Conv == "" || m.Conv == models.ConvAuto {
+		return m.Backend
+	}
+	return m.Backend + " (" + m.Conv + ")"
 }
 
 // fill computes the derived figures from the step times.
@@ -125,19 +136,21 @@ type Steps struct {
 	Train, Infer, Warmup int
 }
 
-// MeasureGoMLX times ResNet18 with the given stem on backend (named
-// backendName in the result): first the training step, then inference with
-// the trained weights. Progress lines with an ETA go to progress (may be nil).
-// peak is the machine's peak FLOP/s (0: no fraction).
-func MeasureGoMLX(backend compute.Backend, backendName, stem string, batch int, steps Steps, seed uint64, peak float64, progress io.Writer) (Measurement, error) {
-	m := Measurement{Backend: backendName, Stem: stem, Batch: batch, Warmup: steps.Warmup}
+// MeasureGoMLX times the ResNet18 configuration cfg (see StemConfig) on
+// backend (named backendName in the result): first the training step, then
+// inference with the trained weights; cfg.Seed also seeds the inputs.
+// Progress lines with an ETA go to progress (may be nil). peak is the
+// machine's peak FLOP/s (0: no fraction).
+func MeasureGoMLX(backend compute.Backend, backendName string, cfg models.Config, batch int, steps Steps, peak float64, progress io.Writer) (Measurement, error) {
+	stem := StemStandard
+	if cfg.SmallStem {
+		stem = StemSmall
+	}
+	m := Measurement{Backend: backendName, Stem: stem, Conv: cfg.Conv, Batch: batch, Warmup: steps.Warmup}
 	if steps.Train < 1 || steps.Infer < 1 || steps.Warmup < 0 {
 		return m, fmt.Errorf("bench: steps %+v: need >= 1 timed steps and >= 0 warm-up", steps)
 	}
-	cfg, err := StemConfig(stem, seed)
-	if err != nil {
-		return m, err
-	}
+	seed := cfg.Seed
 	layers, err := ModelLayers(cfg)
 	if err != nil {
 		return m, err

@@ -36,11 +36,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintln(tw, "stem\tbackend\ttrain img/s\tinfer img/s\tfirst train step s\tfirst infer step s\tpeak RSS MiB\ttrain GFLOP/s\t% peak\tinfer GFLOP/s\t% peak\t")
 	for _, m := range r.Measurements {
 		if m.Error != "" {
-			fmt.Fprintf(tw, "%s\t%s\tfailed\t\t\t\t\t\t\t\t\t\n", m.Stem, m.Backend)
+			fmt.Fprintf(tw, "%s\t%s\tfailed\t\t\t\t\t\t\t\t\t\n", m.Stem, m.Label())
 			continue
 		}
+		be := m.Label()
 		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%.1f\t%.2f\t%.2f\t%.0f\t%.1f\t%s\t%.1f\t%s\t\n",
-			m.Stem, m.Backend, m.TrainImagesPerSec, m.InferImagesPerSec, m.TrainFirstStepSec, m.InferFirstStepSec,
+			m.Stem, be, m.TrainImagesPerSec, m.InferImagesPerSec, m.TrainFirstStepSec, m.InferFirstStepSec,
 			m.PeakRSSMiB, m.TrainGFLOPs, percent(m.TrainPeakFraction), m.InferGFLOPs, percent(m.InferPeakFraction))
 	}
 	if err := tw.Flush(); err != nil {
@@ -68,7 +69,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	var errs []string
 	for _, m := range r.Measurements {
 		if m.Error != "" {
-			errs = append(errs, fmt.Sprintf("  %s/%s: %s", m.Backend, m.Stem, m.Error))
+			errs = append(errs, fmt.Sprintf("  %s/%s: %s", m.Label(), m.Stem, m.Error))
 		}
 	}
 	if len(errs) > 0 {

@@ -37,14 +37,14 @@ func TestMeasurementFill(t *testing.T) {
 func TestRatiosAndOutput(t *testing.T) {
 	r := &Report{Batch: 128, Steps: Steps{10, 10, 2}, GoSteps: Steps{2, 2, 0}, CPU: CPU{Model: "test", Cores: 2, GHz: 2, ISA: "avx512", FLOPsPerCycle: 64},
 		PeakFormula: PeakFormula, Measurements: []Measurement{
-			{Backend: "xla:cpu", Stem: StemStandard, TrainImagesPerSec: 150, InferImagesPerSec: 400},
+			{Backend: "xla:cpu", Conv: "im2col", Stem: StemStandard, TrainImagesPerSec: 150, InferImagesPerSec: 400},
 			{Backend: "go", Stem: StemStandard, TrainImagesPerSec: 10, InferImagesPerSec: 40},
 			{Backend: TorchBackend, Stem: StemStandard, TrainImagesPerSec: 100, InferImagesPerSec: 200},
 			{Backend: "xla:cpu", Stem: StemSmall, TrainImagesPerSec: 30},
 			{Backend: TorchBackend, Stem: StemSmall, Error: "no torch"},
 		}}
 	r.Ratios = ratios(r.Measurements)
-	want := []Ratio{{StemStandard, "xla:cpu", TorchBackend, 1.5, 2}, {StemStandard, "go", TorchBackend, 0.1, 0.2}}
+	want := []Ratio{{StemStandard, "xla:cpu (im2col)", TorchBackend, 1.5, 2}, {StemStandard, "go", TorchBackend, 0.1, 0.2}}
 	if len(r.Ratios) != len(want) {
 		t.Fatalf("ratios %+v, want %+v", r.Ratios, want)
 	}
@@ -58,7 +58,7 @@ func TestRatiosAndOutput(t *testing.T) {
 	if err := r.WriteTable(&b); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"xla:cpu / pytorch-cpu  1.50x", "go / pytorch-cpu  0.10x", "pytorch-cpu/small: no torch", "= 2 x 2.000 GHz x 64 = "} {
+	for _, s := range []string{"xla:cpu (im2col) / pytorch-cpu  1.50x", "go / pytorch-cpu  0.10x", "pytorch-cpu/small: no torch", "= 2 x 2.000 GHz x 64 = "} {
 		if !strings.Contains(b.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, b.String())
 		}
@@ -86,6 +86,7 @@ func TestRunRejectsBadOptions(t *testing.T) {
 		func(o *Options) { o.Stems = []string{"huge"} },
 		func(o *Options) { o.Stems = nil },
 		func(o *Options) { o.Backends, o.Torch = nil, false },
+		func(o *Options) { o.Convs = []string{"fft"} },
 	}
 	for i, mod := range cases {
 		o := DefaultOptions()
