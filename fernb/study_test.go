@@ -2,6 +2,7 @@ package fernb
 
 import (
 	"os"
+	"strings"
 	"path/filepath"
 	"testing"
 )
@@ -48,6 +49,11 @@ func TestStudyTrainReuseAndFigures(t *testing.T) {
 		"dist":   func() (string, error) { return s.Show(s.ClassDistribution()) },
 		"faces":  func() (string, error) { return s.Show(s.SampleFaces(4)) },
 		"aug":    func() (string, error) { return s.Show(s.AugmentationPreview("06", 0, 8)) },
+		"conf":   func() (string, error) { return s.Show(s.ConfusionMatrix("00", "test")) },
+		"class":  func() (string, error) { return s.Show(s.PerClass("00", "val")) },
+		"wrong":  func() (string, error) { return s.Show(s.Misclassified("00", "test", 6)) },
+		"cam":    func() (string, error) { return s.Show(s.GradCAM("00", "test", 7)) },
+		"table":  func() (string, error) { return s.Show(s.ResultsFigure()) },
 	} {
 		p, err := fig()
 		if err != nil {
@@ -60,5 +66,60 @@ func TestStudyTrainReuseAndFigures(t *testing.T) {
 	}
 	if _, err := s.Result("01"); err == nil {
 		t.Error("Result of an untrained step: no error")
+	}
+}
+
+func TestStudyResultsExportPredict(t *testing.T) {
+	s := quickStudy(t)
+	if _, err := s.Results(); err == nil {
+		t.Error("Results with no runs: no error")
+	}
+	if _, err := s.Train("00"); err != nil {
+		t.Fatal(err)
+	}
+	table, err := s.ResultsTable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(table, "| 00-baseline | baseline CNN | 2 |") || !strings.Contains(table, "32.22%") {
+		t.Errorf("results table lacks the baseline row with the study's number:\n%s", table)
+	}
+	// Evaluate caches its metrics: the second call reads the file.
+	m1, err := s.Evaluate("00", "test", "none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(s.RunDir("00-baseline"), "eval-test-none.json")); err != nil {
+		t.Errorf("metrics not cached: %v", err)
+	}
+	m2, err := s.Evaluate("00", "test", "none")
+	if err != nil || m1.Accuracy != m2.Accuracy || m1.N != 256 {
+		t.Errorf("cached evaluation %v (N %d) differs from %v: %v", m2.Accuracy, m1.N, m1.Accuracy, err)
+	}
+	out, err := s.PredictFiles("00", s.ExampleFiles(3)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out, "\n"); n != 4 || !strings.Contains(out, "surprise") {
+		t.Errorf("PredictFiles output (%d lines):\n%s", n, out)
+	}
+	paths, err := s.ExportAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var png, svg, pdf int
+	for _, p := range paths {
+		switch filepath.Ext(p) {
+		case ".png":
+			png++
+		case ".svg":
+			svg++
+		case ".pdf":
+			pdf++
+		}
+	}
+	// data views 2 + per run 4 + results + mistakes + Grad-CAM + 3 PCA = 12 figures.
+	if png != 12 || svg != 12 || pdf != 12 {
+		t.Errorf("ExportAll wrote %d PNG, %d SVG, %d PDF; want 12 each", png, svg, pdf)
 	}
 }

@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""Writes fernb's notebooks (notebooks/*.ipynb) from the cell lists below.
+
+The notebooks are the product's face; this script is only their source of
+truth for the cell text, so edits stay reviewable. Cells call the fernb
+package: no logic lives here. Regenerating drops outputs; `./fernb.sh report`
+executes report.ipynb in place again.
+
+    python3 scripts/gen_notebooks.py [NAME...]
+"""
+import json
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+KERNEL = {
+    "kernelspec": {"display_name": "Go (gonb)", "language": "go", "name": "gonb"},
+    "language_info": {"codemirror_mode": "", "file_extension": ".go", "mimetype": "",
+                      "name": "go", "nbconvert_exporter": "", "pygments_lexer": "", "version": "go1.26"},
+}
+
+# The first cell of every notebook: a go.work that puts this repository in
+# GoNB's workspace, so imports resolve to this checkout and its pinned go.mod.
+SETUP = ('!*rm -f go.work && go work init && go work use . "${FERNB_ROOT:-${GONB_DIR}/..}"\n'
+         '%goworkfix')
+
+IMPORTS = '''import (
+\t"fmt"
+
+\t"github.com/fernb/fernb/fernb"
+)
+
+var _ = fmt.Sprint'''
+
+
+def md(text):
+    return {"cell_type": "markdown", "metadata": {}, "source": text.strip("\n")}
+
+
+def code(text, image=False, skip=False):
+    tags = []
+    if image:
+        tags.append("expect-image")
+    if skip:
+        tags.append("skip-execution")
+    return {"cell_type": "code", "metadata": {"tags": tags}, "source": text.strip("\n"),
+            "outputs": [], "execution_count": None}
+
+
+def cell(body, image=False):
+    """A code cell that opens the study and runs body (Go statements)."""
+    return code("%%\ns := fernb.MustOpenStudy()\n" + body.strip("\n"), image=image)
+
+
+def step_cells(sid, text, extra=None):
+    cells = [md(text), cell(f'fernb.Must(s.Train("{sid}"))\ns.ShowRun("{sid}")')]
+    cells.append(cell(f's.MustShow(s.Curves("{sid}"))', image=True))
+    for e in extra or []:
+        cells.append(e)
+    return cells
+
+
+def report():
+    c = [md("""
+# Facial-expression recognition on FER2013, step by step
+
+This notebook reproduces a course study that trained a facial-expression classifier on
+FER2013 (48x48 grayscale faces, 7 classes) and improved it step by step: a baseline CNN,
+ResNet18, SGD with momentum and weight decay, cosine annealing, data augmentation, longer
+training and training on train+val. Then it tries what the study named but never tried
+(mixup, label smoothing, dropout, class weights) and looks inside the best model:
+confusion matrix, per-class metrics, misclassified faces, Grad-CAM and PCA of features.
+
+Every step is a **run folder** (config, per-epoch history, checkpoints): a cell that
+trains a step reuses a finished run instead of retraining, so you can rerun any cell.
+Settings come from the environment: `FER_DATA` (your FER2013: Kaggle CSV or image
+folders; without it, synthetic faces), `FERNB_SCALE` (`quick`, `short`, `cpu`, `full`),
+`GOMLX_BACKEND`. The header below states what this copy was run with.
+"""),
+         code(SETUP),
+         code(IMPORTS),
+         cell("s.ShowHeader()"),
+         md("""
+## 1. The data
+
+FER2013's training set is split into train and a stratified validation set (20%); the
+PublicTest set is the test set. The classes are far from balanced (`disgust` is rare), and
+the data has known quirks: duplicate images (some with conflicting labels), blank images.
+"""),
+         cell("fmt.Println(fernb.Must(s.Dataset()).Summary())\nfernb.Must(0, s.ShowQuality())"),
+         cell("s.MustShow(s.ClassDistribution())", image=True),
+         cell("s.MustShow(s.SampleFaces(8))", image=True),
+         ]
+    c += step_cells("00", """
+## 2. Baseline CNN
+
+A small CNN (three conv + pool blocks, a dense head) with plain SGD: the study's starting
+point reached 28.95% val / 32.22% test.
+""")
+    c += step_cells("01", """
+## 3. ResNet18
+
+ResNet18 in torchvision's layout (7x7/2 stem, max-pool, four stages of two basic blocks,
+global average pool → 512-d features → 7 classes), lr 0.1, batch 64. Study: 48.72% val /
+51.90% test.
+""", [cell('s.MustShow(s.Curves("00", "01"))', image=True)])
+    c += step_cells("02", """
+## 4. SGD with momentum 0.9 and weight decay 1e-4
+
+Study: 50.87% val / 54.03% test.
+""")
+    c += step_cells("03", """
+## 5. Cosine annealing
+
+`CosineAnnealingLR(T_max = epochs, eta_min = 1e-5)`, batch 128. The learning rate falls
+smoothly from 0.1; so does the loss. Study: 48.86% val.
+""", [cell('s.MustShow(s.LearningRates("02", "03"))', image=True)])
+    c += [md("""
+## 6–8. Data augmentation
+
+The model overfits: training accuracy climbs while validation stalls. Augmentation makes
+every epoch see new variants of each face. One face under the full recipe (flip,
+rotation up to 30°, RandomResizedCrop):
+"""), cell('s.MustShow(s.AugmentationPreview("06", 0, 15))', image=True)]
+    c += step_cells("04", """
+### 6. + random horizontal flip
+
+Study: 51.85% val.
+""")
+    c += step_cells("05", """
+### 7. + random rotation (±30°)
+
+Study: 56.63% val.
+""")
+    c += step_cells("06", """
+### 8. + RandomResizedCrop
+
+torchvision's defaults: scale (0.08, 1), ratio (3/4, 4/3). Study: 57.67% val.
+""", [cell('s.MustShow(s.Curves("03", "04", "05", "06"))', image=True)])
+    c += step_cells("07", """
+## 9. Longer training
+
+The same recipe, trained longer (the study: 300 epochs, 59.54% val, about 63% test).
+""")
+    c += step_cells("08", """
+## 10. Train on train + val
+
+The last model sees the validation images too (its validation accuracy is therefore not
+a held-out measure); only the test set judges it. Study: 66.42% test after 1000 epochs.
+""")
+    c += [md("""
+## 11. Final test with the best checkpoint
+
+The study's `predict` step: the best checkpoint of the last run, on the test set, plain and
+with test-time augmentation (averaging the predictions of the image and its mirror, or of
+ten crops).
+"""),
+          cell('s.ShowFinalTest("08")'),
+          md("""
+## 12. PCA of the 512-d features
+
+The features before the last dense layer, projected on their first two principal components
+(fitted on train). Train features separate by class; val and test much less: the
+overfitting the later steps fight.
+"""),
+          cell('for _, f := range fernb.Must(s.PCA("08", 2000)) {\n\ts.MustShow(f, nil)\n}', image=True),
+          md("""
+## 13. What the study did not try
+
+Each idea on top of step 8's recipe (06), same number of epochs: mixup (Beta(0.2, 0.2)),
+label smoothing (0.1), dropout (0.3 before the classifier), inverse-frequency class weights.
+"""),
+          cell('for _, id := range []string{"09", "10", "11", "12"} {\n\tfernb.Must(s.Train(id))\n\ts.ShowRun(id)\n}'),
+          cell('s.MustShow(s.Curves("06", "09", "10", "11", "12"))', image=True),
+          md("""
+## 14. Inside the best model
+
+Confusion matrix and per-class precision/recall/F1 on the test set, the faces it gets
+wrong, and Grad-CAM: where the last convolutional stage looks when it decides.
+"""),
+          cell('s.MustShow(s.ConfusionMatrix("08", "test"))', image=True),
+          cell('s.MustShow(s.PerClass("08", "test"))', image=True),
+          cell('s.MustShow(s.Misclassified("08", "test", 24))', image=True),
+          cell('s.MustShow(s.GradCAM("08", "test", 14))', image=True),
+          md("""
+## 15. All runs, and every figure exported
+
+Accuracy of every step, next to what the study reported; then every figure of every run
+saved to `plots/` as PNG, SVG and PDF for your write-up.
+"""),
+          cell('s.ShowResults()\ns.MustShow(s.ResultsFigure())', image=True),
+          cell('paths := fernb.Must(s.ExportAll())\nfmt.Printf("%d files in %s\\n", len(paths), s.PlotsDir)'),
+          ]
+    return c
+
+
+def quickstart():
+    return [md("""
+# Quickstart
+
+Load the data, train a small model for a minute, plot its curves. Set `FER_DATA` to your
+FER2013 (Kaggle CSV or image folders) before starting Jupyter; without it, fernb uses its
+synthetic faces and says so.
+"""),
+            code(SETUP), code(IMPORTS),
+            cell("s.ShowHeader()\nfmt.Println(fernb.Must(s.Dataset()).Summary())"),
+            md("Train the baseline CNN (step 00 of the study; a finished run is reused):"),
+            cell('fernb.Must(s.Train("00"))\ns.ShowRun("00")'),
+            cell('s.MustShow(s.Curves("00"))', image=True),
+            md("Its confusion matrix on the test split:"),
+            cell('s.MustShow(s.ConfusionMatrix("00", "test"))', image=True),
+            ]
+
+
+def explore():
+    return [md("""
+# Exploring FER2013
+
+Counts per class and split, the data set's quirks (duplicates, conflicting labels, blank
+images), sample faces, and what each augmentation does to a face.
+"""),
+            code(SETUP), code(IMPORTS),
+            cell("s.ShowHeader()\nfernb.Must(0, s.ShowQuality())"),
+            cell("s.MustShow(s.ClassDistribution())", image=True),
+            cell("s.MustShow(s.SampleFaces(10))", image=True),
+            md("The augmentation recipes of the study's steps 6 (flip), 7 (+ rotation) and 8 (+ RandomResizedCrop):"),
+            cell('for _, id := range []string{"04", "05", "06"} {\n\ts.MustShow(s.AugmentationPreview(id, 3, 11))\n}', image=True),
+            ]
+
+
+def inference():
+    return [md("""
+# Inference with a trained run
+
+Load a run folder, classify image files (any size or colour: converted to 48x48 gray),
+and show Grad-CAM maps. Train the run first (report or quickstart notebook, or
+`fer train`).
+"""),
+            code(SETUP), code(IMPORTS),
+            cell('fernb.Must(s.Train("00"))\nfmt.Println(fernb.Must(s.PredictFiles("00", s.ExampleFiles(4)...)))'),
+            cell('s.MustShow(s.Misclassified("00", "test", 12))', image=True),
+            cell('fernb.Must(s.Train("01"))\ns.MustShow(s.GradCAM("01", "test", 7))', image=True),
+            ]
+
+
+NOTEBOOKS = {"report": report, "quickstart": quickstart, "explore-data": explore, "inference": inference}
+
+
+def main(names):
+    for name in names or NOTEBOOKS:
+        nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": dict(KERNEL), "cells": NOTEBOOKS[name]()}
+        for i, cl in enumerate(nb["cells"]):
+            cl["id"] = f"{name}-{i:02d}"
+        path = os.path.join(ROOT, "notebooks", name + ".ipynb")
+        with open(path, "w") as f:
+            json.dump(nb, f, indent=1, ensure_ascii=False)
+            f.write("\n")
+        print("wrote", path)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
