@@ -2,8 +2,8 @@ package fernb
 
 import (
 	"os"
-	"strings"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
