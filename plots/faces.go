@@ -250,16 +250,6 @@ func gridFigure(name string, images []Image, rgbs []*image.RGBA, cfg *config) (*
 	if len(cfg.rowLabels) > 0 && len(cfg.rowLabels) != rows {
 		return nil, fmt.Errorf("plots: %s has %d rows but %d row labels", name, rows, len(cfg.rowLabels))
 	}
-	capSty := textStyle(math.Max(6, cfg.fontSize-2), black)
-	capSty.YAlign = draw.YTop
-	lines := 0
-	for _, im := range images {
-		if im.Caption != "" {
-			lines = max(lines, strings.Count(im.Caption, "\n")+1)
-		}
-	}
-	lineH := capSty.Height("Mg")
-	capH := vg.Length(lines)*lineH + vg.Points(2)*vg.Length(min(lines, 1))
 	rowSty := textStyle(cfg.fontSize-1, black)
 	rowSty.XAlign = draw.XRight
 	var labelW vg.Length
@@ -285,6 +275,23 @@ func gridFigure(name string, images []Image, rgbs []*image.RGBA, cfg *config) (*
 	if side <= 0 {
 		return nil, fmt.Errorf("plots: %s: %d columns do not fit in %.2f inches", name, cols, w)
 	}
+	// Captions: the usual size, made smaller (down to 5 pt) until the widest
+	// line fits under its face without running into the next one.
+	capSize := math.Max(6, cfg.fontSize-2)
+	capSty := textStyle(capSize, black)
+	for capSize > 5 && widestLine(capSty, images) > cell-gap/2 {
+		capSize -= 0.5
+		capSty = textStyle(capSize, black)
+	}
+	capSty.YAlign = draw.YTop
+	lines := 0
+	for _, im := range images {
+		if im.Caption != "" {
+			lines = max(lines, strings.Count(im.Caption, "\n")+1)
+		}
+	}
+	lineH := capSty.Height("Mg")
+	capH := vg.Length(lines)*lineH + vg.Points(2)*vg.Length(min(lines, 1))
 	h := cfg.height
 	if h <= 0 {
 		h = float64((titleH + vg.Length(rows)*(side+capH+gap) + vg.Points(8)) / vg.Inch)
@@ -314,4 +321,15 @@ func gridFigure(name string, images []Image, rgbs []*image.RGBA, cfg *config) (*
 	}
 	f.DPI = cfg.dpi
 	return f, nil
+}
+
+// widestLine returns the width of the widest caption line in style sty.
+func widestLine(sty draw.TextStyle, images []Image) vg.Length {
+	var w vg.Length
+	for _, im := range images {
+		for _, line := range strings.Split(im.Caption, "\n") {
+			w = max(w, sty.Width(line))
+		}
+	}
+	return w
 }
