@@ -33,6 +33,8 @@ func runBench(args []string) error {
 	goWarmup := fs.Int("go-warmup", d.GoSteps.Warmup, "untimed steps after the first on the go backend")
 	backends := fs.String("backends", strings.Join(d.Backends, ","), "GoMLX backends, comma-separated (xla:cpu, go, xla:cuda); empty for none")
 	stems := fs.String("stems", strings.Join(d.Stems, ","), "ResNet18 stems, comma-separated: standard (7x7/2 + max-pool), small (3x3/1)")
+	nativeStems := fs.String("native-stems", strings.Join(d.NativeStems, ","), "stems also run with the native convolution on xla:cpu (slow there)")
+	budget := fs.Float64("budget", d.Steps.Budget, "seconds after which a phase's timed steps stop early (at least 2 run); 0 = no limit")
 	goStems := fs.String("go-stems", strings.Join(d.GoStems, ","), "stems also run on the go backend (small takes minutes per step there)")
 	convs := fs.String("convs", strings.Join(d.Convs, ","), "convolutions of fernb/models measured on XLA, comma-separated: native, im2col, auto (go always runs auto = im2col)")
 	noGo := fs.Bool("skip-go", false, "skip the go backend (same as leaving it out of --backends)")
@@ -51,13 +53,13 @@ func runBench(args []string) error {
 	}
 	o := d
 	o.Batch, o.Threads, o.GHz, o.Seed = *batch, *threads, *ghz, *seed
-	o.Steps = bench.Steps{Train: *steps, Infer: *steps, Warmup: *warmup}
-	o.GoSteps = bench.Steps{Train: *goSteps, Infer: *goSteps, Warmup: *goWarmup}
+	o.Steps = bench.Steps{Train: *steps, Infer: *steps, Warmup: *warmup, Budget: *budget}
+	o.GoSteps = bench.Steps{Train: *goSteps, Infer: *goSteps, Warmup: *goWarmup, Budget: *budget}
 	o.Backends = splitList(*backends)
 	if *noGo {
 		o.Backends = removeItem(o.Backends, "go")
 	}
-	o.Stems, o.GoStems = splitList(*stems), splitList(*goStems)
+	o.Stems, o.GoStems, o.NativeStems = splitList(*stems), splitList(*goStems), splitList(*nativeStems)
 	o.Convs = splitList(*convs)
 	switch *torch {
 	case "on", "true", "1":

@@ -51,6 +51,10 @@ type Options struct {
 	// GoStems are the stems measured on the "go" backend (the small stem
 	// there takes minutes per step).
 	GoStems []string
+	// NativeStems are the stems measured with models.ConvNative on XLA CPU
+	// (its native convolutions are slow there: the small stem takes minutes
+	// per step).
+	NativeStems []string
 	// Convs are the convolution implementations of fernb/models measured on
 	// the XLA backends, each a row: models.ConvNative, models.ConvIm2col or
 	// models.ConvAuto. The go backend always runs ConvAuto (im2col: its
@@ -134,6 +138,10 @@ type Report struct {
 	Steps   Steps    `json:"steps"`
 	GoSteps Steps    `json:"go_steps"`
 	Stems   []string `json:"stems"`
+	// NativeStems are the stems measured with models.ConvNative on XLA CPU
+	// (its native convolutions are slow there: the small stem takes minutes
+	// per step).
+	NativeStems []string
 	// Convs are the convolution implementations measured on XLA.
 	Convs []string `json:"convs"`
 	// Backends describes each GoMLX backend measured.
@@ -159,7 +167,7 @@ func Run(opts Options) (*Report, error) {
 			return nil, fmt.Errorf("bench: %w", err)
 		}
 	}
-	for _, s := range [][]string{opts.Stems, opts.GoStems} {
+	for _, s := range [][]string{opts.Stems, opts.GoStems, opts.NativeStems} {
 		for _, stem := range s {
 			if _, err := StemConfig(stem, 0); err != nil {
 				return nil, err
@@ -256,6 +264,10 @@ func Run(opts Options) (*Report, error) {
 				convs = []string{models.ConvAuto}
 			}
 			for _, conv := range convs {
+				if conv == models.ConvNative && name == xla.KindCPU && !slices.Contains(opts.NativeStems, stem) {
+					say("skipping %s native/%s (not in --native-stems)", name, stem)
+					continue
+				}
 				cfg, _ := StemConfig(stem, opts.Seed)
 				cfg.Conv = conv
 				m, err := MeasureGoMLX(st.b, name, cfg, opts.Batch, steps, cpuPeak(name), opts.Progress)

@@ -134,7 +134,14 @@ type Steps struct {
 	// Train and Infer are the timed steps; Warmup the untimed ones after the
 	// first (compiling) call, which is never timed with them.
 	Train, Infer, Warmup int
+	// Budget, when > 0, ends the timed steps of a phase early once they
+	// have taken Budget seconds and at least MinTimedSteps were run: slow
+	// rows (the go backend, native convolutions on XLA CPU) then stay short.
+	Budget float64
 }
+
+// MinTimedSteps is the fewest timed steps a Budget leaves.
+const MinTimedSteps = 2
 
 // MeasureGoMLX times the ResNet18 configuration cfg (see StemConfig) on
 // backend (named backendName in the result): first the training step, then
@@ -172,7 +179,7 @@ func MeasureGoMLX(backend compute.Backend, backendName string, cfg models.Config
 	}
 	label := fmt.Sprintf("%s %s", backendName, stem)
 	var loss float32
-	first, times, err := timeSteps(progress, label+" train", 1+steps.Warmup+steps.Train, func() error {
+	first, times, err := timeSteps(progress, label+" train", 1+steps.Warmup, steps.Train, steps.Budget, func() error {
 		var err error
 		loss, err = h.TrainStep()
 		sampleHeap()
@@ -181,8 +188,8 @@ func MeasureGoMLX(backend compute.Backend, backendName string, cfg models.Config
 	if err != nil {
 		return m, err
 	}
-	m.TrainFirstStepSec, m.TrainStepSec, m.FinalLoss = first, times[1+steps.Warmup:], float64(loss)
-	first, times, err = timeSteps(progress, label+" inference", 1+steps.Warmup+steps.Infer, func() error {
+	m.TrainFirstStepSec, m.TrainStepSec, m.FinalLoss = first, times, float64(loss)
+	first, times, err = timeSteps(progress, label+" inference", 1+steps.Warmup, steps.Infer, steps.Budget, func() error {
 		err := h.Infer()
 		sampleHeap()
 		return err
@@ -190,7 +197,7 @@ func MeasureGoMLX(backend compute.Backend, backendName string, cfg models.Config
 	if err != nil {
 		return m, err
 	}
-	m.InferFirstStepSec, m.InferStepSec = first, times[1+steps.Warmup:]
+	m.InferFirstStepSec, m.InferStepSec = first, times
 	if m.PeakRSSMiB, err = PeakRSSMiB(); err != nil {
 		return m, err
 	}
@@ -199,32 +206,55 @@ func MeasureGoMLX(backend compute.Backend, backendName string, cfg models.Config
 	return m, nil
 }
 
-// timeSteps calls fn n times, timing each call, and reports progress with an
-// ETA (from the steps after the first, which compiles) to w.
-func timeSteps(w io.Writer, label string, n int, fn func() error) (first float64, times []float64, err error) {
+// timeSteps calls fn untimed times (the first compiles) then up to timed
+// times, stopping early once the timed calls took budget seconds (if > 0)
+// and at least MinTimedSteps ran. It reports progress with an ETA to w and
+// returns the first call's time and the timed calls' times.
+func timeSteps(w io.Writer, label string, untimed, timed int, budget float64, fn func() error) (first float64, times []float64, err error) {
+	n := untimed + timed
 	start := time.Now()
+	var timedSum float64
 	for i := 0; i < n; i++ {
 		t0 := time.Now()
 		if err := fn(); err != nil {
 			return 0, nil, fmt.Errorf("%s, step %d: %w", label, i+1, err)
 		}
 		d := time.Since(t0).Seconds()
-		times = append(times, d)
+		if i == 0 {
+			first = d
+		}
+		if i >= untimed {
+			times = append(times, d)
+			timedSum += d
+		}
+		stop := budget > 0 && len(times) >= MinTimedSteps && timedSum >= budget && i < n-1
 		if w != nil {
 			var eta float64
 			if i == 0 {
 				eta = d * float64(n-1) // pessimistic until a compiled step is seen
 			} else {
-				eta = (time.Since(start).Seconds() - times[0]) / float64(i) * float64(n-1-i)
+				eta = (time.Since(start).Seconds() - first) / float64(i) * float64(n-1-i)
+			}
+			if budget > 0 {
+				eta = min(eta, max(0, budget-timedSum)+float64(max(0, untimed-1-i))*d)
 			}
 			note := ""
 			if i == 0 {
 				note = " (includes compilation)"
+			} else if i < untimed {
+				note = " (warm-up)"
+			}
+			if stop {
+				note += fmt.Sprintf(", budget of %.0fs reached after %d timed steps", budget, len(times))
+				eta = 0
 			}
 			fmt.Fprintf(w, "[bench] %s: step %d/%d %.3fs%s, ETA %s\n", label, i+1, n, d, note, fmtDur(eta))
 		}
+		if stop {
+			break
+		}
 	}
-	return times[0], times, nil
+	return first, times, nil
 }
 
 func fmtDur(s float64) string {

@@ -14,8 +14,12 @@ import (
 func (r *Report) WriteTable(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ResNet18 @48x48x1, batch %d, training = fwd+bwd+SGD(momentum %g, wd %g)\n", r.Batch, Momentum, WeightDecay)
-	fmt.Fprintf(&b, "steps: %d train + %d inference timed after the first + %d warm-up (go backend: %d + %d after %d)\n",
-		r.Steps.Train, r.Steps.Infer, r.Steps.Warmup, r.GoSteps.Train, r.GoSteps.Infer, r.GoSteps.Warmup)
+	fmt.Fprintf(&b, "steps: first (compiles, untimed) + %d warm-up + up to %d timed, per phase (go backend: + %d warm-up + up to %d timed)",
+		r.Steps.Warmup, r.Steps.Train, r.GoSteps.Warmup, r.GoSteps.Train)
+	if r.Steps.Budget > 0 {
+		fmt.Fprintf(&b, "; timed steps stop after %.0f s (at least %d)", r.Steps.Budget, MinTimedSteps)
+	}
+	b.WriteString("\n")
 	fmt.Fprintf(&b, "machine: %s\n", r.CPU)
 	fmt.Fprintf(&b, "  %s\n", r.PeakFormula)
 	fmt.Fprintf(&b, "  = %d x %.3f GHz x %d = %.1f GFLOP/s\n", r.CPU.Cores, r.CPU.GHz, r.CPU.FLOPsPerCycle, r.PeakGFLOPs)
@@ -33,15 +37,15 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	b.WriteString("\n")
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "stem\tbackend\ttrain img/s\tinfer img/s\tfirst train step s\tfirst infer step s\tpeak RSS MiB\ttrain GFLOP/s\t% peak\tinfer GFLOP/s\t% peak\t")
+	fmt.Fprintln(tw, "stem\tbackend\tsteps\ttrain img/s\tinfer img/s\tfirst train step s\tfirst infer step s\tpeak RSS MiB\ttrain GFLOP/s\t% peak\tinfer GFLOP/s\t% peak\t")
 	for _, m := range r.Measurements {
 		if m.Error != "" {
-			fmt.Fprintf(tw, "%s\t%s\tfailed\t\t\t\t\t\t\t\t\t\n", m.Stem, m.Label())
+			fmt.Fprintf(tw, "%s\t%s\t\tfailed\t\t\t\t\t\t\t\t\t\n", m.Stem, m.Label())
 			continue
 		}
 		be := m.Label()
-		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%.1f\t%.2f\t%.2f\t%.0f\t%.1f\t%s\t%.1f\t%s\t\n",
-			m.Stem, be, m.TrainImagesPerSec, m.InferImagesPerSec, m.TrainFirstStepSec, m.InferFirstStepSec,
+		fmt.Fprintf(tw, "%s\t%s\t%d+%d\t%.1f\t%.1f\t%.2f\t%.2f\t%.0f\t%.1f\t%s\t%.1f\t%s\t\n",
+			m.Stem, be, len(m.TrainStepSec), len(m.InferStepSec), m.TrainImagesPerSec, m.InferImagesPerSec, m.TrainFirstStepSec, m.InferFirstStepSec,
 			m.PeakRSSMiB, m.TrainGFLOPs, percent(m.TrainPeakFraction), m.InferGFLOPs, percent(m.InferPeakFraction))
 	}
 	if err := tw.Flush(); err != nil {

@@ -35,7 +35,7 @@ func TestMeasurementFill(t *testing.T) {
 }
 
 func TestRatiosAndOutput(t *testing.T) {
-	r := &Report{Batch: 128, Steps: Steps{10, 10, 2}, GoSteps: Steps{2, 2, 0}, CPU: CPU{Model: "test", Cores: 2, GHz: 2, ISA: "avx512", FLOPsPerCycle: 64},
+	r := &Report{Batch: 128, Steps: Steps{Train: 10, Infer: 10, Warmup: 2}, GoSteps: Steps{Train: 2, Infer: 2}, CPU: CPU{Model: "test", Cores: 2, GHz: 2, ISA: "avx512", FLOPsPerCycle: 64},
 		PeakFormula: PeakFormula, Measurements: []Measurement{
 			{Backend: "xla:cpu", Conv: "im2col", Stem: StemStandard, TrainImagesPerSec: 150, InferImagesPerSec: 400},
 			{Backend: "go", Stem: StemStandard, TrainImagesPerSec: 10, InferImagesPerSec: 40},
