@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestMeasurementFill(t *testing.T) {
@@ -94,5 +95,38 @@ func TestRunRejectsBadOptions(t *testing.T) {
 		if _, err := Run(o); err == nil {
 			t.Errorf("case %d: Run(%+v) succeeded", i, o)
 		}
+	}
+}
+
+func TestTimeStepsBudget(t *testing.T) {
+	cases := []struct {
+		name             string
+		untimed, timed   int
+		budget           float64
+		minWant, maxWant int // timed steps run
+	}{
+		{"no budget", 2, 5, 0, 5, 5},
+		{"budget stops early", 1, 50, 0.035, 2, 4}, // >= 10 ms steps: at most 4 reach 35 ms
+		{"at least two timed", 1, 5, 1e-9, 2, 2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			calls := 0
+			var progress bytes.Buffer
+			first, times, err := timeSteps(&progress, "x", c.untimed, c.timed, c.budget, func() error {
+				calls++
+				time.Sleep(10 * time.Millisecond)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if calls != c.untimed+len(times) || len(times) < c.minWant || len(times) > c.maxWant || first < 0.01 {
+				t.Errorf("%d calls, %d timed, first %g; want %d untimed + %d..%d timed", calls, len(times), first, c.untimed, c.minWant, c.maxWant)
+			}
+			if n := strings.Count(progress.String(), "\n"); n != calls {
+				t.Errorf("%d progress lines for %d calls", n, calls)
+			}
+		})
 	}
 }
