@@ -106,21 +106,31 @@ def sync(device):
         torch.cuda.synchronize()
 
 
-def timed(fn, warmup, steps, what):
-    """Runs fn warmup+steps times; returns (first call seconds, per-step seconds)."""
+def timed(fn, warmup, steps, what, budget=0.0):
+    """Runs fn warmup times, then up to steps timed times, stopping once the
+    timed ones took budget seconds (if > 0) and at least 2 ran. Returns
+    (first call seconds, timed steps' seconds)."""
     times = []
     t_all = time.perf_counter()
-    for i in range(warmup + steps):
+    n = warmup + steps
+    for i in range(n):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
         done = i + 1
-        eta = (time.perf_counter() - t_all) / done * (warmup + steps - done)
-        log(f"{what}: step {done}/{warmup + steps} {times[-1]:.3f}s, ETA {eta:.0f}s")
+        timed_s = times[warmup:]
+        stop = budget > 0 and len(timed_s) >= 2 and sum(timed_s) >= budget and done < n
+        eta = 0 if stop else (time.perf_counter() - t_all) / done * (n - done)
+        if budget > 0:
+            eta = min(eta, max(0.0, budget - sum(timed_s)) + max(0, warmup - done) * times[-1])
+        note = f", budget of {budget:.0f}s reached after {len(timed_s)} timed steps" if stop else ""
+        log(f"{what}: step {done}/{n} {times[-1]:.3f}s{note}, ETA {eta:.0f}s")
+        if stop:
+            break
     return times[0], times[warmup:]
 
 
-def bench(stem, batch, steps, warmup, infer_steps, channels_last, seed, device):
+def bench(stem, batch, steps, warmup, infer_steps, channels_last, seed, device, budget):
     torch.manual_seed(seed)
     net = ResNet18(small_stem=(stem == "small"))
     mf = torch.channels_last if channels_last else torch.contiguous_format
@@ -150,8 +160,8 @@ def bench(stem, batch, steps, warmup, infer_steps, channels_last, seed, device):
         with torch.inference_mode():
             return net(xs[i]).sum().item()
 
-    train_first, train_times = timed(train_step, warmup, steps, f"{stem} train")
-    infer_first, infer_times = timed(infer_step, warmup, infer_steps, f"{stem} inference")
+    train_first, train_times = timed(train_step, warmup, steps, f"{stem} train", budget)
+    infer_first, infer_times = timed(infer_step, warmup, infer_steps, f"{stem} inference", budget)
     return {
         "stem": stem,
         "batch": batch,
@@ -177,6 +187,7 @@ def main():
     p.add_argument("--channels-last", action="store_true", help="NHWC (channels_last) memory format")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--budget", type=float, default=0, help="stop a phase's timed steps after this many seconds (at least 2 run)")
     a = p.parse_args()
     if a.batch < 1 or a.steps < 1 or a.warmup < 0:
         p.error("--batch and --steps must be >= 1, --warmup >= 0")
@@ -190,7 +201,7 @@ def main():
     device = torch.device(a.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         p.error("--device cuda: torch.cuda.is_available() is False")
-    results = [bench(s, a.batch, a.steps, a.warmup, infer_steps, a.channels_last, a.seed, device) for s in stems]
+    results = [bench(s, a.batch, a.steps, a.warmup, infer_steps, a.channels_last, a.seed, device, a.budget) for s in stems]
     json.dump(
         {
             "torch": torch.__version__,

@@ -110,7 +110,8 @@ func MeasureTorch(python, script, device, stem string, batch int, steps Steps, t
 	// The script's warm-up counts the first step; ours does not.
 	args := []string{script, "--batch", strconv.Itoa(batch), "--steps", strconv.Itoa(steps.Train),
 		"--infer-steps", strconv.Itoa(steps.Infer), "--warmup", strconv.Itoa(1 + steps.Warmup),
-		"--threads", strconv.Itoa(threads), "--stems", stem, "--device", device, "--seed", strconv.FormatUint(seed, 10)}
+		"--threads", strconv.Itoa(threads), "--stems", stem, "--device", device,
+		"--budget", strconv.FormatFloat(steps.Budget, 'f', -1, 64), "--seed", strconv.FormatUint(seed, 10)}
 	args = append(args, extraArgs...)
 	cmd := exec.Command(python, args...)
 	var stdout, stderr bytes.Buffer
