@@ -160,9 +160,9 @@ func epochsFor(resnet, baseline, longer, trainval int, override map[string]int) 
 // Scales lists the scales, smallest first.
 func Scales() []Scale {
 	return []Scale{
-		{Name: "quick", Epochs: epochsFor(2, 2, 2, 2, nil), MaxStepsPerEpoch: 3, BatchSize: 32,
-			TrainImages: 768, EvalImages: 256,
-			About: "a smoke run of every step: 2 epochs of 3 batches of 32 images on a subset (CI; minutes)"},
+		{Name: "quick", Epochs: epochsFor(2, 2, 2, 2, nil), MaxStepsPerEpoch: 2, BatchSize: 16,
+			TrainImages: 512, EvalImages: 128,
+			About: "a smoke run of every step: 2 epochs of 2 batches of 16 images on a subset (CI; minutes)"},
 		{Name: "short", Epochs: epochsFor(2, 4, 4, 4, nil),
 			About: "every step for a few epochs on the full data (hours on a 2-core CPU, minutes on a GPU)"},
 		{Name: "cpu", Epochs: epochsFor(8, 10, 24, 24, map[string]int{"01-resnet18": 5, "02-momentum-wd": 5, "03-cosine": 6, "04-hflip": 6}),

@@ -93,7 +93,7 @@ func TestStudyResultsExportPredict(t *testing.T) {
 		t.Errorf("metrics not cached: %v", err)
 	}
 	m2, err := s.Evaluate("00", "test", "none")
-	if err != nil || m1.Accuracy != m2.Accuracy || m1.N != 256 {
+	if err != nil || m1.Accuracy != m2.Accuracy || m1.N != 128 {
 		t.Errorf("cached evaluation %v (N %d) differs from %v: %v", m2.Accuracy, m1.N, m1.Accuracy, err)
 	}
 	out, err := s.PredictFiles("00", s.ExampleFiles(3)...)
