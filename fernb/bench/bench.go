@@ -80,11 +80,13 @@ type Options struct {
 func DefaultOptions() Options {
 	return Options{
 		Batch:       128,
-		Steps:       Steps{Train: 10, Infer: 10, Warmup: 2},
-		GoSteps:     Steps{Train: 2, Infer: 2, Warmup: 0},
+		Steps:       Steps{Train: 10, Infer: 10, Warmup: 2, Budget: 60},
+		GoSteps:     Steps{Train: 3, Infer: 3, Warmup: 0, Budget: 60},
 		Backends:    []string{xla.KindCPU, xla.KindGo},
 		Stems:       []string{StemStandard, StemSmall},
 		GoStems:     []string{StemStandard},
+		NativeStems: []string{StemStandard},
+		Convs:       []string{models.ConvIm2col, models.ConvNative},
 		Torch:       true,
 		TorchDevice: "cpu",
 		Seed:        1,
