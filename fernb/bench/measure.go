@@ -177,7 +177,7 @@ func MeasureGoMLX(backend compute.Backend, backendName string, cfg models.Config
 		runtime.ReadMemStats(&ms)
 		heap = max(heap, ms.HeapInuse)
 	}
-	label := fmt.Sprintf("%s %s", backendName, stem)
+	label := m.Label() + " " + stem
 	var loss float32
 	first, times, err := timeSteps(progress, label+" train", 1+steps.Warmup, steps.Train, steps.Budget, func() error {
 		var err error
