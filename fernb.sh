@@ -192,7 +192,8 @@ cmd_test() {
 	export FERNB_REQUIRE_XLA=1
 	# The real FER2013 beside the checkout (CI has it) is used by data tests.
 	if [ -z "${FER_DATA:-}" ] && [ -d "$ROOT/../shared/data/fer2013" ]; then
-		export FER_DATA="$ROOT/../shared/data/fer2013"
+		FER_DATA=$(cd "$ROOT/../shared/data/fer2013" && pwd)
+		export FER_DATA
 	fi
 	cd "$ROOT"
 	log "go vet"

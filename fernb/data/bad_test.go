@@ -239,3 +239,20 @@ func TestProgress(t *testing.T) {
 		t.Errorf("last progress line %q", last)
 	}
 }
+
+// TestCacheUncleanPath loads through a path with ".." in it (as fernb.sh's
+// "$ROOT/../shared/..." once was): the cache must still be written and read.
+func TestCacheUncleanPath(t *testing.T) {
+	root, cache := t.TempDir(), t.TempDir()
+	makeFolders(t, root, map[string]map[string]int{"train": {"happy": 2}, "test": {"sad": 1}})
+	unclean := filepath.Join(root, "train") + string(filepath.Separator) + ".." // root/train/..
+	for i, want := range []bool{false, true} {
+		ds, err := Load(unclean, WithCacheDir(cache))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ds.Stats.FromCache != want || (i == 0 && !strings.HasPrefix(ds.Stats.CacheNote, "no cache yet: written")) {
+			t.Errorf("load %d: from cache %v, note %q", i+1, ds.Stats.FromCache, ds.Stats.CacheNote)
+		}
+	}
+}

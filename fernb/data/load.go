@@ -132,6 +132,9 @@ func Load(path string, opts ...Option) (*Dataset, error) {
 	if o.workers < 1 {
 		o.workers = 1
 	}
+	// A clean path: sources are built with filepath.Join (which cleans), and
+	// the cache stores them relative to the root ("a/../b" would not match).
+	path = filepath.Clean(path)
 	layout, src, err := DetectLayout(path)
 	if err != nil {
 		return nil, err
