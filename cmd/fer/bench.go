@@ -43,6 +43,7 @@ func runBench(args []string) error {
 	torchArgs := fs.String("torch-args", "", "extra arguments for scripts/bench_torch.py, space-separated (e.g. --channels-last)")
 	threads := fs.Int("threads", 0, "PyTorch threads (default: the number of CPUs, as XLA and Go use)")
 	ghz := fs.Float64("ghz", 0, "CPU clock in GHz for the peak FLOP/s (default: /proc/cpuinfo's cpu MHz)")
+	measureClock := fs.Bool("measure-clock", d.MeasureClock, "also measure the real clock (turbo) and show the % of the peak at that clock")
 	jsonPath := fs.String("json", "", "also write the full report as JSON to this file")
 	seed := fs.Uint64("seed", d.Seed, "seed of weights and inputs")
 	if err := fs.Parse(args); err != nil {
@@ -52,7 +53,7 @@ func runBench(args []string) error {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	o := d
-	o.Batch, o.Threads, o.GHz, o.Seed = *batch, *threads, *ghz, *seed
+	o.Batch, o.Threads, o.GHz, o.Seed, o.MeasureClock = *batch, *threads, *ghz, *seed, *measureClock
 	o.Steps = bench.Steps{Train: *steps, Infer: *steps, Warmup: *warmup, Budget: *budget}
 	o.GoSteps = bench.Steps{Train: *goSteps, Infer: *goSteps, Warmup: *goWarmup, Budget: *budget}
 	o.Backends = splitList(*backends)

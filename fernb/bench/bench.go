@@ -70,6 +70,9 @@ type Options struct {
 	Threads int
 	// GHz overrides the clock used for the peak (<= 0: /proc/cpuinfo).
 	GHz float64
+	// MeasureClock also measures the clock the cores really run at
+	// (MeasureGHz) and reports the fractions of the peak at that clock.
+	MeasureClock bool
 	// Seed fixes weights and inputs.
 	Seed uint64
 	// Progress receives progress lines with ETAs (nil: none).
@@ -79,17 +82,18 @@ type Options struct {
 // DefaultOptions is what "fer bench" runs without flags.
 func DefaultOptions() Options {
 	return Options{
-		Batch:       128,
-		Steps:       Steps{Train: 10, Infer: 10, Warmup: 2, Budget: 60},
-		GoSteps:     Steps{Train: 3, Infer: 3, Warmup: 0, Budget: 60},
-		Backends:    []string{xla.KindCPU, xla.KindGo},
-		Stems:       []string{StemStandard, StemSmall},
-		GoStems:     []string{StemStandard},
-		NativeStems: []string{StemStandard},
-		Convs:       []string{models.ConvIm2col, models.ConvNative},
-		Torch:       true,
-		TorchDevice: "cpu",
-		Seed:        1,
+		Batch:        128,
+		Steps:        Steps{Train: 10, Infer: 10, Warmup: 2, Budget: 60},
+		GoSteps:      Steps{Train: 3, Infer: 3, Warmup: 0, Budget: 60},
+		Backends:     []string{xla.KindCPU, xla.KindGo},
+		Stems:        []string{StemStandard, StemSmall},
+		GoStems:      []string{StemStandard},
+		NativeStems:  []string{StemStandard},
+		Convs:        []string{models.ConvIm2col, models.ConvNative},
+		Torch:        true,
+		TorchDevice:  "cpu",
+		MeasureClock: true,
+		Seed:         1,
 	}
 }
 
@@ -127,6 +131,8 @@ type Report struct {
 	CPU CPU `json:"cpu"`
 	// PeakGFLOPs is CPU.PeakFLOPs()/1e9.
 	PeakGFLOPs float64 `json:"peak_gflops"`
+	// PeakGFLOPsMeasuredClock is the peak at CPU.MeasuredGHz (0: not measured).
+	PeakGFLOPsMeasuredClock float64 `json:"peak_gflops_measured_clock,omitempty"`
 	// PeakFormula is the formula of the peak.
 	PeakFormula string `json:"peak_formula"`
 	// LoadBefore and LoadAfter are /proc/loadavg at the start and end: a
@@ -190,9 +196,12 @@ func Run(opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.MeasureClock {
+		cpu.MeasuredGHz = MeasureGHz(time.Second, cpu.Cores)
+	}
 	start := time.Now()
 	r := &Report{Started: start.Format(time.RFC3339), GoVersion: runtime.Version(), CPU: cpu,
-		PeakGFLOPs: cpu.PeakFLOPs() / 1e9, PeakFormula: PeakFormula, LoadBefore: loadAvg(),
+		PeakGFLOPs: cpu.PeakFLOPs() / 1e9, PeakGFLOPsMeasuredClock: cpu.PeakFLOPsAt(cpu.MeasuredGHz) / 1e9, PeakFormula: PeakFormula, LoadBefore: loadAvg(),
 		XLAFlags: os.Getenv("XLA_FLAGS"), Batch: opts.Batch, Steps: opts.Steps, GoSteps: opts.GoSteps,
 		Stems: opts.Stems, Convs: opts.Convs}
 	// The peak is the CPU's: GPU measurements get no fraction.

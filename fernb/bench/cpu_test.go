@@ -4,6 +4,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 )
 
 // cpuinfo returns a two-processor /proc/cpuinfo listing with the given flags.
@@ -117,5 +118,18 @@ func TestPeakRSSReset(t *testing.T) {
 	}
 	if after > before {
 		t.Errorf("peak RSS grew from %.1f to %.1f MiB across a reset", before, after)
+	}
+}
+
+func TestMeasureGHz(t *testing.T) {
+	ghz := MeasureGHz(200*time.Millisecond, 1)
+	// Any x86-64 machine this runs on is between 0.5 and 7 GHz; a wrong
+	// cycles-per-iteration assumption would give 2x or 0.5x, often outside.
+	if ghz < 0.5 || ghz > 7 {
+		t.Errorf("measured clock %.2f GHz is implausible", ghz)
+	}
+	c := CPU{Cores: 2, GHz: 2, FLOPsPerCycle: 64}
+	if got := c.PeakFLOPsAt(4); got != 2*c.PeakFLOPs() {
+		t.Errorf("PeakFLOPsAt(4) = %g, want %g", got, 2*c.PeakFLOPs())
 	}
 }
