@@ -126,6 +126,9 @@ func MeasureTorch(python, script, device, stem string, batch int, steps Steps, t
 		if i := strings.LastIndex(msg, "\n"); i >= 0 && len(msg) > 2000 {
 			msg = msg[i+1:]
 		}
+		if strings.Contains(msg, "No module named 'torch'") {
+			msg += " (install PyTorch with ./fernb.sh setup --bench)"
+		}
 		return m, TorchInfo{}, fmt.Errorf("bench: %s %s: %w: %s", python, TorchScript, err, msg)
 	}
 	var out torchOutput
