@@ -50,7 +50,7 @@ type Study struct {
 	// RunsDir holds one run folder per step: <repo>/runs/<scale>-<data>
 	// unless $FERNB_RUNS says otherwise.
 	RunsDir string
-	// PlotsDir receives exported figures: <repo>/plots unless $FERNB_PLOTS.
+	// PlotsDir receives exported figures: <repo>/plots/out unless $FERNB_PLOTS.
 	PlotsDir string
 	// Backend is the backend request ("auto" unless $GOMLX_BACKEND).
 	Backend string
@@ -90,7 +90,7 @@ func OpenStudy() (*Study, error) {
 		if rootErr != nil {
 			return nil, fmt.Errorf("no $%s and %w", PlotsEnv, rootErr)
 		}
-		s.PlotsDir = filepath.Join(root, "plots")
+		s.PlotsDir = filepath.Join(root, "plots", "out")
 	}
 	return s, nil
 }

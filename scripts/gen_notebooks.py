@@ -187,7 +187,7 @@ wrong, and Grad-CAM: where the last convolutional stage looks when it decides.
 ## 15. All runs, and every figure exported
 
 Accuracy of every step, next to what the study reported; then every figure of every run
-saved to `plots/` as PNG, SVG and PDF for your write-up.
+saved to `plots/out/` as PNG, SVG and PDF for your write-up.
 """),
           cell('s.ShowResults()\ns.MustShow(s.ResultsFigure())', image=True),
           cell('paths := fernb.Must(s.ExportAll())\nfmt.Printf("%d files in %s\\n", len(paths), s.PlotsDir)'),

@@ -3,7 +3,6 @@ package xla
 import (
 	"math"
 	"math/rand/v2"
-	"os"
 	"testing"
 
 	. "github.com/gomlx/gomlx/core/graph"
@@ -18,7 +17,7 @@ func requireCPUPlugin(t *testing.T) string {
 	p, searched, rejected := FindPlugin("cpu")
 	if p == "" {
 		err := &PluginNotFoundError{Plugin: "cpu", Searched: searched, Rejected: rejected}
-		if os.Getenv("CI") == "true" || os.Getenv("FERNB_REQUIRE_XLA") == "1" {
+		if Required() {
 			t.Fatalf("XLA CPU is required here: %v", err)
 		}
 		t.Skipf("XLA CPU plugin not installed (run %s): %v", SetupCommand, err)

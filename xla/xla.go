@@ -453,3 +453,13 @@ func dedup(s []string) []string {
 	}
 	return out
 }
+
+// RequireEnv names the environment variable that makes XLA CPU mandatory
+// for tests: with FERNB_REQUIRE_XLA=1 (set by ./fernb.sh test) or CI=true, a
+// test that needs the plugin fails instead of skipping when it is missing.
+const RequireEnv = "FERNB_REQUIRE_XLA"
+
+// Required reports whether tests must have XLA CPU (see RequireEnv).
+func Required() bool {
+	return os.Getenv(RequireEnv) == "1" || os.Getenv("CI") == "true"
+}

@@ -49,7 +49,7 @@ func runReport(args []string) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "fer report: done in %s; executed notebook %s, figures in %s\n",
-		time.Since(start).Round(time.Second), *nb, filepath.Join(root, "plots"))
+		time.Since(start).Round(time.Second), *nb, filepath.Join(root, "plots", "out"))
 	return nil
 }
 

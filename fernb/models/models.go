@@ -7,10 +7,11 @@
 // (Config.FeatureMap) for Grad-CAM, and its class logits (Config.Logits).
 //
 // Two implementations of convolution and max-pooling are available and give the
-// same numbers: the backend's native ops (fast on XLA) and an im2col
-// convolution with a separable strided-slice max-pool (the fast path on
+// same numbers: the backend's native ops (fast on XLA CUDA) and an im2col
+// convolution with a separable strided-slice max-pool (the fast path on CPUs:
 // GoMLX's pure-Go backend, whose native convolution is about 8x slower and
-// whose max-pool has no gradient). ConvAuto picks by backend.
+// whose max-pool has no gradient, and XLA CPU, whose native convolution is
+// about 11x slower in training). ConvAuto picks by backend.
 //
 // Batch norm follows PyTorch: batch statistics with the full gradient in
 // training, running statistics (momentum 0.1, unbiased variance) in inference,
@@ -42,8 +43,8 @@ const (
 
 // Convolution implementations.
 const (
-	// ConvAuto uses im2col on backends without a max-pool gradient (GoMLX's
-	// pure-Go backend) and native ops elsewhere (XLA).
+	// ConvAuto uses im2col on every backend but XLA CUDA, where the
+	// native ops are used (see PrefersIm2col).
 	ConvAuto = "auto"
 	// ConvNative uses the backend's convolution and max-pool ops.
 	ConvNative = "native"
@@ -195,10 +196,20 @@ func (c Config) useIm2col(g *graph.Graph) bool {
 }
 
 // PrefersIm2col tells whether ConvAuto uses the im2col / separable paths on
-// backend: when it lacks SelectAndScatterMax (the max-pool gradient), as
-// GoMLX's pure-Go backend does, whose native convolution is also slow.
+// backend: everywhere but on XLA CUDA. GoMLX's pure-Go backend lacks
+// SelectAndScatterMax (the max-pool gradient) and its native convolution is
+// slow; XLA CPU's native convolution (YNNPACK in the plugin fernb installs)
+// trains ResNet18 at 26 images/s where im2col reaches about 283 on the same
+// 2 cores (BENCHMARKS.md). On CUDA the native convolution (cuDNN) is kept.
 func PrefersIm2col(backend compute.Backend) bool {
-	return backend != nil && !backend.Capabilities().Operations[compute.OpTypeSelectAndScatterMax]
+	if backend == nil {
+		return false
+	}
+	if !backend.Capabilities().Operations[compute.OpTypeSelectAndScatterMax] {
+		return true
+	}
+	cuda, ok := backend.(interface{ IsCUDA() bool })
+	return !ok || !cuda.IsCUDA()
 }
 
 // builder carries per-graph settings through the layer functions.

@@ -30,7 +30,7 @@ func testBackend(t testing.TB, name string) compute.Backend {
 	}
 	b, _, err := fxla.New(name)
 	if err != nil {
-		if errors.Is(err, fxla.ErrPluginNotFound) {
+		if errors.Is(err, fxla.ErrPluginNotFound) && !fxla.Required() {
 			t.Skipf("backend %s: PJRT plugin not installed here: %v", name, err)
 		}
 		t.Fatalf("backend %s: %v", name, err)
@@ -316,4 +316,18 @@ func equalInts(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// TestPrefersIm2col: the CPU backends take the im2col path (about 11x faster
+// on XLA CPU, see BENCHMARKS.md); only XLA CUDA keeps the native ops.
+func TestPrefersIm2col(t *testing.T) {
+	if PrefersIm2col(nil) {
+		t.Error("nil backend prefers im2col")
+	}
+	for _, name := range []string{"go", "xla:cpu"} {
+		b := testBackend(t, name)
+		if !PrefersIm2col(b) {
+			t.Errorf("%s: ConvAuto would use the native convolution", name)
+		}
+	}
 }
