@@ -383,6 +383,33 @@ func (s *Study) ExportAll() ([]string, error) {
 			func() (*plots.Figure, error) { return s.Misclassified(last, "test", 24) },
 			func() (*plots.Figure, error) { return s.GradCAM(last, "test", 14) })
 	}
+	paths, err := s.saveAll(figs)
+	if err != nil || len(trained) == 0 {
+		return paths, err
+	}
+	p, err := s.savePCA(trained[len(trained)-1])
+	return append(paths, p...), err
+}
+
+// savePCA saves a run's PCA figures (train, val, test) as PNG, SVG and PDF.
+func (s *Study) savePCA(id string) ([]string, error) {
+	pcs, err := s.PCA(id, 2000)
+	if err != nil {
+		return nil, err
+	}
+	var paths []string
+	for _, f := range pcs {
+		p, err := f.SaveAll(s.PlotsDir, f.Name)
+		if err != nil {
+			return paths, err
+		}
+		paths = append(paths, p...)
+	}
+	return paths, nil
+}
+
+// saveAll makes each figure and saves it as PNG, SVG and PDF.
+func (s *Study) saveAll(figs []func() (*plots.Figure, error)) ([]string, error) {
 	var paths []string
 	for _, fn := range figs {
 		f, err := fn()
@@ -395,20 +422,28 @@ func (s *Study) ExportAll() ([]string, error) {
 		}
 		paths = append(paths, p...)
 	}
-	if len(trained) > 0 {
-		pcs, err := s.PCA(trained[len(trained)-1], 2000)
-		if err != nil {
-			return paths, err
-		}
-		for _, f := range pcs {
-			p, err := f.SaveAll(s.PlotsDir, f.Name)
-			if err != nil {
-				return paths, err
-			}
-			paths = append(paths, p...)
-		}
-	}
 	return paths, nil
+}
+
+// ExportRun saves the standard figures of one run (a step ID or a run folder
+// name in RunsDir) as PNG, SVG and PDF in the plots folder: curves, learning
+// rate, confusion matrix and per-class bars on test, the most confident
+// mistakes, Grad-CAM, and the PCA of its features on train, val and test.
+func (s *Study) ExportRun(id string) ([]string, error) {
+	figs := []func() (*plots.Figure, error){
+		func() (*plots.Figure, error) { return s.Curves(id) },
+		func() (*plots.Figure, error) { return s.LearningRates(id) },
+		func() (*plots.Figure, error) { return s.ConfusionMatrix(id, "test") },
+		func() (*plots.Figure, error) { return s.PerClass(id, "test") },
+		func() (*plots.Figure, error) { return s.Misclassified(id, "test", 24) },
+		func() (*plots.Figure, error) { return s.GradCAM(id, "test", 14) },
+	}
+	paths, err := s.saveAll(figs)
+	if err != nil {
+		return paths, err
+	}
+	p, err := s.savePCA(id)
+	return append(paths, p...), err
 }
 
 // PredictFiles classifies image files with a step's best checkpoint and

@@ -137,9 +137,8 @@ func (s *Study) histories(ids []string) ([]*train.Result, []string, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		st, _ := FindStep(id)
 		res = append(res, r)
-		names = append(names, st.ID)
+		names = append(names, filepath.Base(r.Dir))
 	}
 	return res, names, nil
 }

@@ -260,16 +260,32 @@ func (s *Study) Train(id string) (*train.Result, error) {
 
 // Result opens a step's run folder; it is an error if the step has not been
 // trained at this scale (call Train first).
+//
+// id is a study step ("03" or "03-cosine") or, for runs made outside the
+// study (fer train), the name of a run folder inside RunsDir.
 func (s *Study) Result(id string) (*train.Result, error) {
-	st, err := FindStep(id)
+	name, err := s.runName(id)
 	if err != nil {
 		return nil, err
 	}
-	res, err := train.Open(s.RunDir(st.ID))
+	res, err := train.Open(s.RunDir(name))
 	if err != nil {
-		return nil, fmt.Errorf("step %s has no run at scale %q in %s (train it first): %w", st.ID, s.Scale.Name, s.RunsDir, err)
+		return nil, fmt.Errorf("step %s has no run at scale %q in %s (train it first): %w", name, s.Scale.Name, s.RunsDir, err)
 	}
 	return res, nil
+}
+
+// runName returns the run folder name of a step ID or prefix, or id itself
+// when RunsDir holds a run folder of that name.
+func (s *Study) runName(id string) (string, error) {
+	st, err := FindStep(id)
+	if err == nil {
+		return st.ID, nil
+	}
+	if fi, statErr := os.Stat(filepath.Join(s.RunsDir, id, train.ConfigFile)); statErr == nil && !fi.IsDir() {
+		return id, nil
+	}
+	return "", err
 }
 
 // progress returns the training progress sink: a live-updated line in a

@@ -32,8 +32,8 @@ func addDataFlags(fs *flag.FlagSet) dataFlags {
 	return dataFlags{
 		path:      fs.String("data", "", "FER2013 path: fer2013.csv, or a folder with train/ [val/] test/ class folders (default: $FER_DATA, else synthetic faces)"),
 		synthetic: fs.Int("synthetic", 3500, "number of synthetic train faces when there is no data path (test: a fifth)"),
-		valFrac:   fs.Float64("val", 0.1, "fraction of the train split held out (stratified) as the val split when the data has none"),
-		valSeed:   fs.Uint64("val-seed", 1, "seed of the val split"),
+		valFrac:   fs.Float64("val", fernb.ValFraction, "fraction of the train split held out (stratified) as the val split when the data has none"),
+		valSeed:   fs.Uint64("val-seed", fernb.SplitSeed, "seed of the val split"),
 		trainval:  fs.Bool("trainval", false, "train on train+val (no validation), the study's final step"),
 	}
 }
