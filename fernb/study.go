@@ -14,6 +14,7 @@ import (
 	"github.com/fernb/fernb/fernb/pca"
 	"github.com/fernb/fernb/fernb/train"
 	"github.com/fernb/fernb/xla"
+	"github.com/gomlx/compute"
 	"github.com/janpfeifer/gonb/gonbui"
 )
 
@@ -57,7 +58,8 @@ type Study struct {
 	// Log receives progress text outside notebooks (default os.Stderr).
 	Log io.Writer
 
-	ds *data.Dataset
+	ds      *data.Dataset
+	backend compute.Backend
 }
 
 // OpenStudy makes a Study from the environment: $FER_DATA (else synthetic
@@ -245,11 +247,10 @@ func (s *Study) Train(id string) (*train.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, _, err := xla.New(cfg.Backend)
+	b, err := s.compute()
 	if err != nil {
 		return nil, err
 	}
-	defer b.Finalize()
 	opts := []train.Option{train.WithBackend(b), train.WithProgress(s.progress(st.ID)), train.WithResume()}
 	res, err := train.Run(context.Background(), cfg, ds, s.RunDir(st.ID), opts...)
 	if err != nil {
@@ -316,11 +317,24 @@ func (s *Study) model(id, which string) (*train.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, _, err := xla.New(s.Backend)
+	b, err := s.compute()
 	if err != nil {
 		return nil, err
 	}
 	return res.Load(b, which)
+}
+
+// compute returns the study's backend, created on first use and shared by
+// every training and inference of this process.
+func (s *Study) compute() (compute.Backend, error) {
+	if s.backend == nil {
+		b, _, err := xla.New(s.Backend)
+		if err != nil {
+			return nil, err
+		}
+		s.backend = b
+	}
+	return s.backend, nil
 }
 
 // features returns the penultimate features of images idx of a split, one

@@ -1,43 +1,19 @@
 package models
 
 import (
-	"errors"
 	"math"
 	"math/rand/v2"
-	"sync"
 	"testing"
 
-	fxla "github.com/fernb/fernb/xla"
+	"github.com/fernb/fernb/xla/xlatest"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
-var (
-	backendsMu sync.Mutex
-	backends   = map[string]compute.Backend{}
-)
-
-// testBackend returns a cached backend; it skips the test only when the XLA
-// CPU plugin is not installed on this machine.
-func testBackend(t testing.TB, name string) compute.Backend {
-	t.Helper()
-	backendsMu.Lock()
-	defer backendsMu.Unlock()
-	if b, ok := backends[name]; ok {
-		return b
-	}
-	b, _, err := fxla.New(name)
-	if err != nil {
-		if errors.Is(err, fxla.ErrPluginNotFound) && !fxla.Required() {
-			t.Skipf("backend %s: PJRT plugin not installed here: %v", name, err)
-		}
-		t.Fatalf("backend %s: %v", name, err)
-	}
-	backends[name] = b
-	return b
-}
+// testBackend returns the shared backend called name (see xlatest).
+func testBackend(t testing.TB, name string) compute.Backend { return xlatest.Backend(t, name) }
 
 var backendNames = []string{"go", "xla:cpu"}
 

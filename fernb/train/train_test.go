@@ -8,38 +8,17 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
-	fxla "github.com/fernb/fernb/xla"
+	"github.com/fernb/fernb/xla/xlatest"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
-var (
-	backendsMu sync.Mutex
-	backends   = map[string]compute.Backend{}
-)
-
-func testBackend(t testing.TB, name string) compute.Backend {
-	t.Helper()
-	backendsMu.Lock()
-	defer backendsMu.Unlock()
-	if b, ok := backends[name]; ok {
-		return b
-	}
-	b, _, err := fxla.New(name)
-	if err != nil {
-		if errors.Is(err, fxla.ErrPluginNotFound) && !fxla.Required() {
-			t.Skipf("backend %s: PJRT plugin not installed here: %v", name, err)
-		}
-		t.Fatalf("backend %s: %v", name, err)
-	}
-	backends[name] = b
-	return b
-}
+// testBackend returns the shared backend called name (see xlatest).
+func testBackend(t testing.TB, name string) compute.Backend { return xlatest.Backend(t, name) }
 
 func TestLRSchedules(t *testing.T) {
 	cos := Config{LR: 0.1, Epochs: 4, Schedule: SchedCosine, EtaMin: 1e-5}
