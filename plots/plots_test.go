@@ -438,3 +438,22 @@ func TestTables(t *testing.T) {
 		t.Error("short row accepted")
 	}
 }
+
+// TestTickLabelsExact: on a narrow range every labelled tick reads its own
+// value (gonum's default labels once showed "1.8" at both 1.75 and 1.80).
+func TestTickLabelsExact(t *testing.T) {
+	p := newPlot(newConfig(nil), "", "x", "y")
+	seen := map[string]float64{}
+	for _, tk := range p.Y.Tick.Marker.Ticks(1.7, 1.81) {
+		if tk.Label == "" {
+			continue
+		}
+		if v, dup := seen[tk.Label]; dup {
+			t.Errorf("label %q at %v and %v", tk.Label, v, tk.Value)
+		}
+		seen[tk.Label] = tk.Value
+	}
+	if len(seen) < 2 {
+		t.Errorf("only %d labelled ticks", len(seen))
+	}
+}

@@ -191,6 +191,10 @@ func newPlot(cfg *config, title, xLabel, yLabel string) *plot.Plot {
 	}
 	p.X.Label.Text = xLabel
 	p.Y.Label.Text = yLabel
+	// gonum's default labels round to too few digits on narrow ranges
+	// (ticks at 1.75 and 1.80 both read "1.8"): label each tick exactly.
+	p.X.Tick.Marker = cleanTicks{}
+	p.Y.Tick.Marker = cleanTicks{}
 	p.Legend.TextStyle = textStyle(fs-1, black)
 	p.Legend.TextStyle.XAlign = draw.XLeft
 	p.Legend.TextStyle.YAlign = draw.YBottom
