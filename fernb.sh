@@ -100,16 +100,18 @@ setup_python() {
 	fi
 }
 
-# The plugin's .so is linked into go-xla's default folder under the name
-# go-xla expects (pjrt_c_api_cpu_plugin.so).
+# The plugin's .so is copied into go-xla's default folder under the name
+# go-xla expects (pjrt_c_api_cpu_plugin.so). A copy, not a link: the folder is
+# shared by every checkout of the user, and a link would dangle when the
+# checkout whose virtualenv it points into is deleted.
 setup_plugin() {
-	local so
+	local so dest="$PLUGIN_DIR/pjrt_c_api_cpu_plugin.so"
 	so=$("$VENV/bin/python" -c 'import lammps_jax_pjrt_cpu as p, os; print(os.path.join(os.path.dirname(p.__file__), "pjrt_c_api_cpu_plugin.so"))')
 	[ -f "$so" ] || die "the XLA CPU plugin wheel has no $so"
 	mkdir -p "$PLUGIN_DIR"
-	if [ "$(readlink -f "$PLUGIN_DIR/pjrt_c_api_cpu_plugin.so" 2>/dev/null)" != "$(readlink -f "$so")" ]; then
-		log "linking the XLA CPU plugin into $PLUGIN_DIR"
-		ln -sfn "$so" "$PLUGIN_DIR/pjrt_c_api_cpu_plugin.so"
+	if [ -L "$dest" ] || ! cmp -s "$so" "$dest"; then
+		log "installing the XLA CPU plugin into $PLUGIN_DIR"
+		cp "$so" "$dest.tmp.$$" && mv -f "$dest.tmp.$$" "$dest"
 	fi
 }
 
