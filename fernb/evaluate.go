@@ -459,17 +459,8 @@ func (s *Study) PredictFiles(id string, files ...string) (string, error) {
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-40s %-9s", "file", "class")
-	for _, c := range data.Classes {
-		fmt.Fprintf(&b, " %8s", c)
-	}
-	b.WriteString("\n")
-	for _, p := range preds {
-		fmt.Fprintf(&b, "%-40s %-9s", filepath.Base(p.Path), data.Classes[p.Class])
-		for _, v := range p.Probs {
-			fmt.Fprintf(&b, " %7.1f%%", 100*v)
-		}
-		b.WriteString("\n")
+	if err := eval.WritePredictions(&b, preds); err != nil {
+		return "", err
 	}
 	return b.String(), nil
 }

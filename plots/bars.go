@@ -218,16 +218,7 @@ func barFigure(spec barSpec, cfg *config) (*Figure, error) {
 			names = append(names, grp.Name)
 		}
 	}
-	f, err := NewFigure(spec.name, w, h, func(c draw.Canvas) {
-		c = titled(c, cfg, cfg.title)
-		c = withSideLegend(c, cfg, leg, names)
-		p.Draw(c)
-	})
-	if err != nil {
-		return nil, err
-	}
-	f.DPI = cfg.dpi
-	return f, nil
+	return legendFigure(spec.name, w, h, cfg, p, leg, names)
 }
 
 // plotterGrid returns light grid lines along the value axis only.

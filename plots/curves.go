@@ -240,14 +240,5 @@ func lines(name string, series []Series, xLabel, yLabel string, opts []Option) (
 		names = nil
 	}
 	w, h := cfg.size(6, 3.5)
-	f, err := NewFigure(name, w, h, func(c draw.Canvas) {
-		c = titled(c, cfg, cfg.title)
-		c = withSideLegend(c, cfg, leg, names)
-		p.Draw(c)
-	})
-	if err != nil {
-		return nil, err
-	}
-	f.DPI = cfg.dpi
-	return f, nil
+	return legendFigure(name, w, h, cfg, p, leg, names)
 }

@@ -115,14 +115,5 @@ func PCAScatter(points [][]float64, labels []int, classes []string, explained []
 		names[i] = name
 	}
 	w, h := cfg.size(6, 4.5)
-	f, err := NewFigure("pca_scatter", w, h, func(c draw.Canvas) {
-		c = titled(c, cfg, cfg.title)
-		c = withSideLegend(c, cfg, leg, names)
-		p.Draw(c)
-	})
-	if err != nil {
-		return nil, err
-	}
-	f.DPI = cfg.dpi
-	return f, nil
+	return legendFigure("pca_scatter", w, h, cfg, p, leg, names)
 }

@@ -249,3 +249,18 @@ func titled(c draw.Canvas, cfg *config, title string) draw.Canvas {
 	c.FillText(sty, vg.Point{X: (c.Min.X + c.Max.X) / 2, Y: c.Max.Y - vg.Points(cfg.fontSize*0.4)}, title)
 	return draw.Crop(c, 0, 0, 0, -h)
 }
+
+// legendFigure makes a figure of one plot with the title on top and the
+// legend at the side.
+func legendFigure(name string, w, h float64, cfg *config, p *plot.Plot, leg *plot.Legend, names []string) (*Figure, error) {
+	f, err := NewFigure(name, w, h, func(c draw.Canvas) {
+		c = titled(c, cfg, cfg.title)
+		c = withSideLegend(c, cfg, leg, names)
+		p.Draw(c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	f.DPI = cfg.dpi
+	return f, nil
+}

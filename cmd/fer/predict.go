@@ -3,8 +3,8 @@ package main
 import (
 	"flag"
 	"fmt"
+	"os"
 
-	"github.com/fernb/fernb/fernb/data"
 	"github.com/fernb/fernb/fernb/eval"
 	"github.com/fernb/fernb/fernb/train"
 	"github.com/fernb/fernb/xla"
@@ -50,17 +50,5 @@ func runPredict(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%-40s %-9s", "image", "class")
-	for _, c := range data.Classes {
-		fmt.Printf(" %8.8s", c)
-	}
-	fmt.Println()
-	for _, p := range preds {
-		fmt.Printf("%-40s %-9s", p.Path, data.Classes[p.Class])
-		for _, v := range p.Probs {
-			fmt.Printf(" %8.3f", v)
-		}
-		fmt.Println()
-	}
-	return nil
+	return eval.WritePredictions(os.Stdout, preds)
 }
