@@ -394,12 +394,13 @@ func (t *trainer) run(ctx context.Context) (err error) {
 			if first {
 				t.report(Progress{Phase: "compile", Epoch: epoch + 1, Epochs: cfg.Epochs, Steps: steps, LR: lr})
 			}
+			stepLR := cfg.LRAtStep(epoch, step, steps)
 			stepStart := time.Now()
 			outs, err := trainExec.Call(
 				tensors.FromFlatDataAndDimensions(hb.b.Images, bs, data.Size, data.Size, 1),
 				tensors.FromFlatDataAndDimensions(hb.b.Targets, bs, data.NumClasses),
 				tensors.FromFlatDataAndDimensions(hb.b.Labels, bs),
-				tensors.FromScalar(float32(lr)),
+				tensors.FromScalar(float32(stepLR)),
 				tensors.FromFlatDataAndDimensions(t.weights, data.NumClasses))
 			if err != nil {
 				close(stop)
@@ -441,7 +442,7 @@ func (t *trainer) run(ctx context.Context) (err error) {
 			}
 			eta := time.Duration((stepAvg*float64(steps-step-1) + epochEst*float64(cfg.Epochs-epoch-1)) * float64(time.Second))
 			t.report(Progress{Phase: "train", Epoch: epoch + 1, Epochs: cfg.Epochs, Step: step + 1, Steps: steps,
-				Loss: lossSum / float64(step+1), Acc: correctSum / float64((step+1)*bs), LR: lr,
+				Loss: lossSum / float64(step+1), Acc: correctSum / float64((step+1)*bs), LR: stepLR,
 				ImagesPerSec: ips, Elapsed: time.Since(start), ETA: eta})
 		}
 		close(stop)

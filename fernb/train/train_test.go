@@ -49,6 +49,26 @@ func TestLRSchedules(t *testing.T) {
 			t.Errorf("%s: LRAt(%d) = %.15g, want %.15g", c.name, c.epoch, got, c.want)
 		}
 	}
+	// Per step: the warm-up ramps linearly over 2 epochs of 4 steps; after
+	// it, and without warm-up, every step of an epoch has LRAt(epoch).
+	steps := []struct {
+		name              string
+		cfg               Config
+		epoch, step, want float64
+	}{
+		{"warm first", warm, 0, 0, 0.1 / 8},
+		{"warm mid", warm, 0, 2, 0.1 * 3 / 8},
+		{"warm end of epoch 0", warm, 0, 3, 0.05},
+		{"warm epoch 1", warm, 1, 0, 0.1 * 5 / 8},
+		{"warm last", warm, 1, 3, 0.1},
+		{"after warm", warm, 4, 1, 0.05},
+		{"cos", cos, 1, 2, 1e-5 + (0.1-1e-5)*(1+math.Sqrt2/2)/2},
+	}
+	for _, c := range steps {
+		if got := c.cfg.LRAtStep(int(c.epoch), int(c.step), 4); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("%s: LRAtStep(%v, %v, 4) = %.15g, want %.15g", c.name, c.epoch, c.step, got, c.want)
+		}
+	}
 }
 
 // TestOptimizers runs two steps of each optimizer on loss = Σ p²/2
