@@ -1,0 +1,57 @@
+package fernb
+
+import (
+	"encoding/json"
+	"os"
+	"testing"
+
+	"github.com/fernb/fernb/fernb/train"
+)
+
+// TestStepsValidAtEveryScale checks that every step's configuration, as
+// each scale shortens it, is a valid training configuration.
+func TestStepsValidAtEveryScale(t *testing.T) {
+	for _, sc := range Scales() {
+		for _, st := range StudySteps() {
+			c := sc.Apply(st)
+			if err := c.Validate(); err != nil {
+				t.Errorf("scale %s, step %s: %v", sc.Name, st.ID, err)
+			}
+			if c.WarmupEpochs > 0 && c.WarmupEpochs >= c.Epochs {
+				t.Errorf("scale %s, step %s: warm-up %d of %d epochs", sc.Name, st.ID, c.WarmupEpochs, c.Epochs)
+			}
+		}
+	}
+}
+
+// TestBestCPURecipeFile checks that docs/recipes/resnet18-cpu-2h.json, the
+// file README's reproducing command passes to `fer train --config`, is the
+// configuration of step BestCPUStep at the "cpu" scale.
+func TestBestCPURecipeFile(t *testing.T) {
+	raw, err := os.ReadFile("../docs/recipes/resnet18-cpu-2h.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file train.Config
+	if err := json.Unmarshal(raw, &file); err != nil {
+		t.Fatal(err)
+	}
+	st, err := FindStep(BestCPUStep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := FindScale("cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sc.Apply(st)
+	if !st.TrainVal {
+		t.Errorf("step %s does not train on train+val", st.ID)
+	}
+	file.Name, file.Backend, want.Name, want.Backend = "", "", "", ""
+	a, _ := json.Marshal(file)
+	b, _ := json.Marshal(want)
+	if string(a) != string(b) {
+		t.Errorf("recipe file and step %s differ:\n file %s\n step %s", st.ID, a, b)
+	}
+}
