@@ -22,14 +22,7 @@ func (s *Study) split(name string) (*data.Split, error) {
 	if err != nil {
 		return nil, err
 	}
-	var names []string
-	for _, sp := range ds.Splits() {
-		if sp.Name == name {
-			return sp, nil
-		}
-		names = append(names, sp.Name)
-	}
-	return nil, fmt.Errorf("no split %q in the data (have %s)", name, strings.Join(names, ", "))
+	return ds.Split(name)
 }
 
 // Evaluate measures a step's best checkpoint on a split with test-time

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/fernb/fernb/fernb/data"
 	"github.com/fernb/fernb/fernb/eval"
 	"github.com/fernb/fernb/fernb/train"
 	"github.com/fernb/fernb/xla"
@@ -42,19 +41,9 @@ func runEval(args []string) error {
 	if err != nil {
 		return err
 	}
-	var s *data.Split
-	switch *split {
-	case "train":
-		s = ds.Train
-	case "val":
-		s = ds.Val
-	case "test":
-		s = ds.Test
-	default:
-		return fmt.Errorf("unknown split %q (want train, val or test)", *split)
-	}
-	if s.Len() == 0 {
-		return fmt.Errorf("the data has no %s split", *split)
+	s, err := ds.Split(*split)
+	if err != nil {
+		return err
 	}
 	b, choice, err := xla.New(*backend)
 	if err != nil {

@@ -62,11 +62,15 @@ func (f dataFlags) load() (*data.Dataset, error) {
 	return ds, nil
 }
 
-// configFlag pre-scans args for --config FILE.
-func configFlag(args []string) (string, error) {
+// preScan returns the value of flag --name in args ("" when absent), read
+// before the flag set is built because it sets the other flags' defaults.
+func preScan(args []string, name string) (string, error) {
 	for i, a := range args {
-		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if !strings.HasPrefix(a, "-") || name != "config" {
+		if a == "--" {
+			break
+		}
+		n, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || n != name {
 			continue
 		}
 		if hasVal {
@@ -75,34 +79,72 @@ func configFlag(args []string) (string, error) {
 		if i+1 < len(args) {
 			return args[i+1], nil
 		}
-		return "", fmt.Errorf("--config needs a file")
+		return "", fmt.Errorf("--%s needs a value", name)
 	}
 	return "", nil
 }
 
-func runTrain(args []string) error {
-	cfg := train.DefaultConfig()
-	file, err := configFlag(args)
-	if err != nil {
-		return err
+// baseConfig is the configuration the flags start from: --config FILE, or
+// --step ID at --scale NAME, or train.DefaultConfig. It also tells whether
+// the step trains on train+val.
+func baseConfig(args []string) (cfg train.Config, trainval bool, err error) {
+	var file, stepID, scaleName string
+	for _, p := range []struct {
+		name string
+		dst  *string
+	}{{"config", &file}, {"step", &stepID}, {"scale", &scaleName}} {
+		if *p.dst, err = preScan(args, p.name); err != nil {
+			return cfg, false, err
+		}
 	}
-	if file != "" {
+	switch {
+	case file != "" && stepID != "":
+		return cfg, false, fmt.Errorf("give --config or --step, not both")
+	case scaleName != "" && stepID == "":
+		return cfg, false, fmt.Errorf("--scale needs --step")
+	case file != "":
 		b, err := os.ReadFile(file)
 		if err != nil {
-			return err
+			return cfg, false, err
 		}
+		cfg = train.DefaultConfig()
 		dec := json.NewDecoder(strings.NewReader(string(b)))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&cfg); err != nil {
-			return fmt.Errorf("%s: %w", file, err)
+			return cfg, false, fmt.Errorf("%s: %w", file, err)
 		}
+		return cfg, false, nil
+	case stepID != "":
+		st, err := fernb.FindStep(stepID)
+		if err != nil {
+			return cfg, false, err
+		}
+		if scaleName == "" {
+			scaleName = "full"
+		}
+		sc, err := fernb.FindScale(scaleName)
+		if err != nil {
+			return cfg, false, err
+		}
+		return sc.Apply(st), st.TrainVal, nil
+	}
+	return train.DefaultConfig(), false, nil
+}
+
+func runTrain(args []string) error {
+	cfg, stepTrainVal, err := baseConfig(args)
+	if err != nil {
+		return err
 	}
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	fs.String("config", "", "JSON file with a train.Config (a run folder's config.json works); flags override it")
+	fs.String("step", "", "start from a study step's configuration (flags override it): "+stepIDs())
+	fs.String("scale", "", "with --step: the epochs, steps per epoch and batch size of scale quick, short, cpu or full (default full: the study's own)")
 	runDir := fs.String("run", "", "run folder (required)")
 	resume := fs.Bool("resume", false, "continue the unfinished run in --run from its last checkpoint")
 	every := fs.Duration("progress", 10*time.Second, "interval between step progress lines (0: epochs only)")
 	df := addDataFlags(fs)
+	*df.trainval = stepTrainVal
 
 	fs.StringVar(&cfg.Name, "name", cfg.Name, "run name for tables and plots")
 	fs.StringVar(&cfg.Model, "model", cfg.Model, "model: baseline or resnet18")
@@ -180,4 +222,13 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
+}
+
+// stepIDs lists the study steps' IDs for the help text.
+func stepIDs() string {
+	var ids []string
+	for _, st := range fernb.StudySteps() {
+		ids = append(ids, st.ID)
+	}
+	return strings.Join(ids, ", ")
 }

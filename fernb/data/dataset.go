@@ -4,7 +4,10 @@
 // cache and the built-in synthetic faces.
 package data
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Size is the side of every image, in pixels: FER2013 faces are Size x Size.
 const Size = 48
@@ -163,6 +166,22 @@ func (d *Dataset) Splits() []*Split {
 		}
 	}
 	return out
+}
+
+// Split returns the non-empty split called name ("train", "val", "test",
+// "privatetest"), or an error naming the splits the data set has.
+func (d *Dataset) Split(name string) (*Split, error) {
+	var names []string
+	for _, s := range d.Splits() {
+		if s.Len() == 0 {
+			continue
+		}
+		if s.Name == name {
+			return s, nil
+		}
+		names = append(names, s.Name)
+	}
+	return nil, fmt.Errorf("data: no %q split in the data (it has: %s)", name, strings.Join(names, ", "))
 }
 
 // Validate checks every split of the data set (see Split.Validate).

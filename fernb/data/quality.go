@@ -262,8 +262,9 @@ func (r *QualityReport) WriteTo(w io.Writer) (int64, error) {
 	}
 	b.WriteString("\nduplicates (pixel-identical images):\n")
 	for _, s := range r.Splits {
-		fmt.Fprintf(&b, "  %s: %d images, %d distinct; %d groups hold %d images (%d extra copies); %d groups with conflicting labels\n",
-			s.Name, s.Count, s.Distinct, len(s.Groups), s.DupFiles, s.ExtraCopies, s.Conflicting)
+		fmt.Fprintf(&b, "  %s: %d images, %d distinct; %s hold %d images (%s); %s with conflicting labels\n",
+			s.Name, s.Count, s.Distinct, plural(len(s.Groups), "group"), s.DupFiles,
+			plural(s.ExtraCopies, "extra copy"), plural(s.Conflicting, "group"))
 		shown := 0
 		for _, g := range s.Groups {
 			if g.Conflict && shown < 5 {
@@ -272,10 +273,10 @@ func (r *QualityReport) WriteTo(w io.Writer) (int64, error) {
 			}
 		}
 		if s.Conflicting > shown {
-			fmt.Fprintf(&b, "    ... and %d more conflicting groups\n", s.Conflicting-shown)
+			fmt.Fprintf(&b, "    ... and %s\n", plural(s.Conflicting-shown, "more conflicting group"))
 		}
 	}
-	fmt.Fprintf(&b, "  across splits: %d groups\n", len(r.Cross))
+	fmt.Fprintf(&b, "  across splits: %s\n", plural(len(r.Cross), "group"))
 	for _, g := range r.Cross {
 		fmt.Fprintf(&b, "    %s\n", refs(g.Members, 4))
 	}
@@ -446,4 +447,16 @@ func (d *Dataset) Clean(opts CleanOptions) (CleanReport, error) {
 		rep.After[s.Name] = ns.Len()
 	}
 	return rep, nil
+}
+
+// plural formats n with word in the singular or, for n != 1, its plural
+// ("copy" becomes "copies").
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	if strings.HasSuffix(word, "y") {
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(word, "y"))
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
