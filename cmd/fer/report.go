@@ -21,7 +21,7 @@ func init() {
 func runReport(args []string) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	data := fs.String("data", "", "FER2013 path (default $FER_DATA, else synthetic faces)")
-	scale := fs.String("scale", "", "quick or full (default $FERNB_SCALE, else full)")
+	scale := fs.String("scale", "", "quick, short, cpu or full (default $FERNB_SCALE, else "+fernb.DefaultScale+")")
 	nb := fs.String("notebook", "", "notebook to run (default notebooks/report.ipynb of the repository)")
 	if err := fs.Parse(args); err != nil {
 		return err
