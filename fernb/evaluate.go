@@ -164,7 +164,7 @@ func (s *Study) ConfusionMatrix(id, split string) (*plots.Figure, error) {
 	}
 	f, err := plots.ConfusionMatrix(counts, classNames(),
 		plots.Title(fmt.Sprintf("%s confusion, step %s (accuracy %s)%s", split, id, pct(m.Accuracy), s.Label())))
-	return named(f, err, figName("confusion", id, split))
+	return named(f, err, figName("confusion", stepID(id), split))
 }
 
 // PerClass draws a step's per-class precision, recall and F1 on a split.
@@ -180,7 +180,7 @@ func (s *Study) PerClass(id, split string) (*plots.Figure, error) {
 		groups[2].Values = append(groups[2].Values, c.F1)
 	}
 	f, err := plots.PerClassBars(classNames(), groups, plots.Title(fmt.Sprintf("per-class metrics on %s, step %s%s", split, id, s.Label())))
-	return named(f, err, figName("per-class", id, split))
+	return named(f, err, figName("per-class", stepID(id), split))
 }
 
 // Misclassified draws up to n faces of a split that a step's model gets
@@ -221,7 +221,7 @@ func (s *Study) Misclassified(id, split string, n int) (*plots.Figure, error) {
 	}
 	f, err := plots.FaceGrid(imgs, plots.Columns(min(8, len(imgs))),
 		plots.Title(fmt.Sprintf("most confident mistakes on %s, step %s (%d wrong of %d)%s", split, id, len(misses), sp.Len(), s.Label())))
-	return named(f, err, figName("misclassified", id, split))
+	return named(f, err, figName("misclassified", stepID(id), split))
 }
 
 // GradCAM draws Grad-CAM heatmaps of a step's model over n faces of a split,
@@ -276,7 +276,7 @@ func (s *Study) GradCAM(id, split string, n int) (*plots.Figure, error) {
 	}
 	f, err := plots.HeatmapOverlay(imgs, heats, plots.Columns(min(7, len(imgs))),
 		plots.Title(fmt.Sprintf("Grad-CAM of the predicted class, step %s, %s%s", id, split, s.Label())))
-	return named(f, err, figName("gradcam", id, split))
+	return named(f, err, figName("gradcam", stepID(id), split))
 }
 
 // ResultRow is one line of the results table.

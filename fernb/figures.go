@@ -45,6 +45,16 @@ func figName(parts ...string) string {
 	}, n)
 }
 
+// stepID returns the full ID of study step id ("08" gives "08-trainval"),
+// or id itself when it names no step (a run folder), so that a figure's
+// file name does not depend on how a cell abbreviated the step.
+func stepID(id string) string {
+	if st, err := FindStep(id); err == nil {
+		return st.ID
+	}
+	return id
+}
+
 func named(f *plots.Figure, err error, name string) (*plots.Figure, error) {
 	if err == nil {
 		f.Name = name
@@ -125,7 +135,7 @@ func (s *Study) AugmentationPreview(id string, index, n int) (*plots.Figure, err
 		imgs = append(imgs, plots.Image{Pixels: v, Caption: fmt.Sprintf("#%d", i+1)})
 	}
 	f, err := plots.FaceGrid(imgs, plots.Columns(min(len(imgs), 9)), plots.Title("augmentation of step "+id+s.Label()))
-	return named(f, err, figName("augmentation", id))
+	return named(f, err, figName("augmentation", stepID(id)))
 }
 
 // histories opens the runs of the given steps.
@@ -240,7 +250,7 @@ func (s *Study) PCA(id string, limit int) ([]*plots.Figure, error) {
 		if err != nil {
 			return nil, err
 		}
-		f.Name = figName("pca", id, sp.Name)
+		f.Name = figName("pca", stepID(id), sp.Name)
 		figs = append(figs, f)
 	}
 	return figs, nil
