@@ -7,8 +7,6 @@ import (
 	"os"
 
 	"github.com/fernb/fernb/fernb/eval"
-	"github.com/fernb/fernb/fernb/train"
-	"github.com/fernb/fernb/xla"
 )
 
 func init() {
@@ -17,11 +15,9 @@ func init() {
 
 func runEval(args []string) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
-	runDir := fs.String("run", "", "run folder (required)")
+	mf := addModelFlags(fs)
 	split := fs.String("split", "test", "split: train, val or test")
 	tta := fs.String("tta", eval.TTANone, "test-time augmentation: none, flip or tencrop")
-	ckpt := fs.String("checkpoint", "best", "checkpoint: best or last")
-	backend := fs.String("backend", "auto", "backend: auto, go, xla:cpu, xla:cuda")
 	jsonOut := fs.String("json", "", "also write the metrics as JSON to this file")
 	df := addDataFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -29,13 +25,6 @@ func runEval(args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	if *runDir == "" {
-		return fmt.Errorf("--run DIR is required")
-	}
-	run, err := train.Open(*runDir)
-	if err != nil {
-		return err
 	}
 	ds, err := df.load()
 	if err != nil {
@@ -45,20 +34,17 @@ func runEval(args []string) error {
 	if err != nil {
 		return err
 	}
-	b, choice, err := xla.New(*backend)
+	m, b, choice, err := mf.load()
 	if err != nil {
 		return err
 	}
 	defer b.Finalize()
-	m, err := run.Load(b, *ckpt)
-	if err != nil {
-		return err
-	}
+	defer m.Close()
 	rep, err := eval.Evaluate(m, s, *tta)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("run %s, checkpoint %s (epoch %d), split %s, TTA %s, backend %s\n\n", *runDir, *ckpt, m.Epoch, *split, rep.TTA, choice.Kind)
+	fmt.Printf("run %s, checkpoint %s (epoch %d), split %s, TTA %s, backend %s\n\n", *mf.run, *mf.checkpoint, m.Epoch, *split, rep.TTA, choice.Kind)
 	if err := rep.Metrics.WriteTable(os.Stdout); err != nil {
 		return err
 	}

@@ -6,8 +6,6 @@ import (
 	"os"
 
 	"github.com/fernb/fernb/fernb/eval"
-	"github.com/fernb/fernb/fernb/train"
-	"github.com/fernb/fernb/xla"
 )
 
 func init() {
@@ -16,10 +14,8 @@ func init() {
 
 func runPredict(args []string) error {
 	fs := flag.NewFlagSet("predict", flag.ContinueOnError)
-	runDir := fs.String("run", "", "run folder (required)")
+	mf := addModelFlags(fs)
 	tta := fs.String("tta", eval.TTANone, "test-time augmentation: none, flip or tencrop")
-	ckpt := fs.String("checkpoint", "best", "checkpoint: best or last")
-	backend := fs.String("backend", "auto", "backend: auto, go, xla:cpu, xla:cuda")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: fer predict --run DIR [flags] IMAGE...")
 		fs.PrintDefaults()
@@ -27,25 +23,15 @@ func runPredict(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *runDir == "" {
-		return fmt.Errorf("--run DIR is required")
-	}
 	if fs.NArg() == 0 {
 		return fmt.Errorf("no image files given")
 	}
-	run, err := train.Open(*runDir)
-	if err != nil {
-		return err
-	}
-	b, _, err := xla.New(*backend)
+	m, b, _, err := mf.load()
 	if err != nil {
 		return err
 	}
 	defer b.Finalize()
-	m, err := run.Load(b, *ckpt)
-	if err != nil {
-		return err
-	}
+	defer m.Close()
 	preds, err := eval.PredictFiles(m, fs.Args(), *tta)
 	if err != nil {
 		return err

@@ -13,6 +13,8 @@ import (
 	"github.com/fernb/fernb/fernb"
 	"github.com/fernb/fernb/fernb/data"
 	"github.com/fernb/fernb/fernb/train"
+	"github.com/fernb/fernb/xla"
+	"github.com/gomlx/compute"
 )
 
 func init() {
@@ -36,6 +38,42 @@ func addDataFlags(fs *flag.FlagSet) dataFlags {
 		valSeed:   fs.Uint64("val-seed", fernb.SplitSeed, "seed of the val split"),
 		trainval:  fs.Bool("trainval", false, "train on train+val (no validation), the study's final step"),
 	}
+}
+
+// modelFlags pick a trained model: the run folder, its checkpoint and the
+// backend to run it on (shared by eval and predict).
+type modelFlags struct {
+	run, checkpoint, backend *string
+}
+
+func addModelFlags(fs *flag.FlagSet) modelFlags {
+	return modelFlags{
+		run:        fs.String("run", "", "run folder (required)"),
+		checkpoint: fs.String("checkpoint", "best", "checkpoint: best or last"),
+		backend:    fs.String("backend", "auto", "backend: auto ($GOMLX_BACKEND, else the best available), go, xla:cpu, xla:cuda"),
+	}
+}
+
+// load opens the run folder and loads the checkpoint on a new backend;
+// closing the model, then finalizing the backend, is the caller's.
+func (f modelFlags) load() (*train.Model, compute.Backend, xla.Choice, error) {
+	if *f.run == "" {
+		return nil, nil, xla.Choice{}, fmt.Errorf("--run DIR is required")
+	}
+	run, err := train.Open(*f.run)
+	if err != nil {
+		return nil, nil, xla.Choice{}, err
+	}
+	b, choice, err := xla.New(*f.backend)
+	if err != nil {
+		return nil, nil, xla.Choice{}, err
+	}
+	m, err := run.Load(b, *f.checkpoint)
+	if err != nil {
+		b.Finalize()
+		return nil, nil, xla.Choice{}, err
+	}
+	return m, b, choice, nil
 }
 
 // load reads the data set and makes the val split (or merges it into train).
