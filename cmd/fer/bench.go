@@ -37,6 +37,7 @@ func runBench(args []string) error {
 	budget := fs.Float64("budget", d.Steps.Budget, "seconds after which a phase's timed steps stop early (at least 2 run); 0 = no limit")
 	goStems := fs.String("go-stems", strings.Join(d.GoStems, ","), "stems also run on the go backend (small takes minutes per step there)")
 	convs := fs.String("convs", strings.Join(d.Convs, ","), "convolutions of fernb/models measured on XLA, comma-separated: native, im2col, auto (go always runs auto = im2col)")
+	bns := fs.String("batchnorms", "auto", "batch-norm implementations of fernb/models measured on XLA, comma-separated: auto, graph, fused (a row each, per convolution)")
 	noGo := fs.Bool("skip-go", false, "skip the go backend (same as leaving it out of --backends)")
 	torch := fs.String("torch", "on", "on or off: measure PyTorch CPU too")
 	torchDevice := fs.String("torch-device", d.TorchDevice, "PyTorch's device: cpu, or cuda on a GPU machine (with --backends xla:cuda)")
@@ -62,6 +63,7 @@ func runBench(args []string) error {
 	}
 	o.Stems, o.GoStems, o.NativeStems = splitList(*stems), splitList(*goStems), splitList(*nativeStems)
 	o.Convs = splitList(*convs)
+	o.BatchNorms = splitList(*bns)
 	switch *torch {
 	case "on", "true", "1":
 		o.Torch = true

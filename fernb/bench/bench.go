@@ -60,6 +60,10 @@ type Options struct {
 	// models.ConvAuto. The go backend always runs ConvAuto (im2col: its
 	// native convolution is about 8x slower).
 	Convs []string
+	// BatchNorms are the batch-norm implementations of fernb/models measured
+	// on the XLA backends (models.BNAuto, BNGraph, BNFused), each a row per
+	// convolution; empty means BNAuto. The go backend always runs BNAuto.
+	BatchNorms []string
 	// Torch enables the PyTorch CPU peer.
 	Torch bool
 	// TorchDevice is PyTorch's device: "cpu" (default) or "cuda".
@@ -152,6 +156,8 @@ type Report struct {
 	NativeStems []string
 	// Convs are the convolution implementations measured on XLA.
 	Convs []string `json:"convs"`
+	// BatchNorms are the batch-norm implementations measured on XLA.
+	BatchNorms []string `json:"batch_norms,omitempty"`
 	// Backends describes each GoMLX backend measured.
 	Backends []BackendInfo `json:"backends"`
 	// Torch describes the PyTorch peer (nil when not run).
@@ -172,6 +178,11 @@ func Run(opts Options) (*Report, error) {
 	}
 	for _, c := range opts.Convs {
 		if err := (models.Config{Arch: models.ArchResNet18, Conv: c}).Validate(); err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+	}
+	for _, bn := range opts.BatchNorms {
+		if err := (models.Config{Arch: models.ArchResNet18, BatchNorm: bn}).Validate(); err != nil {
 			return nil, fmt.Errorf("bench: %w", err)
 		}
 	}
@@ -203,7 +214,7 @@ func Run(opts Options) (*Report, error) {
 	r := &Report{Started: start.Format(time.RFC3339), GoVersion: runtime.Version(), CPU: cpu,
 		PeakGFLOPs: cpu.PeakFLOPs() / 1e9, PeakGFLOPsMeasuredClock: cpu.PeakFLOPsAt(cpu.MeasuredGHz) / 1e9, PeakFormula: PeakFormula, LoadBefore: loadAvg(),
 		XLAFlags: os.Getenv("XLA_FLAGS"), Batch: opts.Batch, Steps: opts.Steps, GoSteps: opts.GoSteps,
-		Stems: opts.Stems, Convs: opts.Convs}
+		Stems: opts.Stems, Convs: opts.Convs, BatchNorms: opts.BatchNorms}
 	// The peak is the CPU's: GPU measurements get no fraction.
 	cpuPeak := func(backend string) float64 {
 		if strings.Contains(backend, "cuda") {
@@ -274,21 +285,27 @@ func Run(opts Options) (*Report, error) {
 			if name == xla.KindGo || len(convs) == 0 {
 				convs = []string{models.ConvAuto}
 			}
+			bns := opts.BatchNorms
+			if name == xla.KindGo || len(bns) == 0 {
+				bns = []string{models.BNAuto}
+			}
 			for _, conv := range convs {
 				if conv == models.ConvNative && name == xla.KindCPU && !slices.Contains(opts.NativeStems, stem) {
 					say("skipping %s native/%s (not in --native-stems)", name, stem)
 					continue
 				}
-				cfg, _ := StemConfig(stem, opts.Seed)
-				cfg.Conv = conv
-				m, err := MeasureGoMLX(st.b, name, cfg, opts.Batch, steps, cpuPeak(name), opts.Progress)
-				if err != nil {
-					m.Error = err.Error()
-					say("%s/%s failed: %v", m.Label(), stem, err)
-				} else {
-					ok++
+				for _, bn := range bns {
+					cfg, _ := StemConfig(stem, opts.Seed)
+					cfg.Conv, cfg.BatchNorm = conv, bn
+					m, err := MeasureGoMLX(st.b, name, cfg, opts.Batch, steps, cpuPeak(name), opts.Progress)
+					if err != nil {
+						m.Error = err.Error()
+						say("%s/%s failed: %v", m.Label(), stem, err)
+					} else {
+						ok++
+					}
+					r.Measurements = append(r.Measurements, m)
 				}
-				r.Measurements = append(r.Measurements, m)
 			}
 		}
 		if opts.Torch {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/fernb/fernb/fernb/models"
@@ -38,6 +39,8 @@ type Measurement struct {
 	Stem string `json:"stem"`
 	// Conv is the convolution implementation asked of fernb/models ("" = auto).
 	Conv string `json:"conv,omitempty"`
+	// BatchNorm is the batch-norm implementation asked of fernb/models ("" = auto).
+	BatchNorm string `json:"batch_norm,omitempty"`
 	// Batch is the number of images per step.
 	Batch int `json:"batch"`
 	// Warmup is the number of untimed steps after the first.
@@ -79,13 +82,21 @@ type Measurement struct {
 	Error             string  `json:"error,omitempty"`
 }
 
-// Label names the row: the backend, with the convolution implementation
-// when one was asked for, e.g. "xla:cpu (im2col)".
+// Label names the row: the backend, with the convolution and batch-norm
+// implementations when they were asked for, e.g. "xla:cpu (im2col)" or
+// "xla:cpu (im2col, bn fused)".
 func (m Measurement) Label() string {
-	if m.Conv == "" || m.Conv == models.ConvAuto {
+	var parts []string
+	if m.Conv != "" && m.Conv != models.ConvAuto {
+		parts = append(parts, m.Conv)
+	}
+	if m.BatchNorm != "" && m.BatchNorm != models.BNAuto {
+		parts = append(parts, "bn "+m.BatchNorm)
+	}
+	if len(parts) == 0 {
 		return m.Backend
 	}
-	return m.Backend + " (" + m.Conv + ")"
+	return m.Backend + " (" + strings.Join(parts, ", ") + ")"
 }
 
 // fill computes the derived figures from the step times.
@@ -153,7 +164,7 @@ func MeasureGoMLX(backend compute.Backend, backendName string, cfg models.Config
 	if cfg.SmallStem {
 		stem = StemSmall
 	}
-	m := Measurement{Backend: backendName, Stem: stem, Conv: cfg.Conv, Batch: batch, Warmup: steps.Warmup}
+	m := Measurement{Backend: backendName, Stem: stem, Conv: cfg.Conv, BatchNorm: cfg.BatchNorm, Batch: batch, Warmup: steps.Warmup}
 	if steps.Train < 1 || steps.Infer < 1 || steps.Warmup < 0 {
 		return m, fmt.Errorf("bench: steps %+v: need >= 1 timed steps and >= 0 warm-up", steps)
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fernb/fernb/fernb/models"
 )
 
 func TestMeasurementFill(t *testing.T) {
@@ -136,5 +138,22 @@ func TestDefaultOptions(t *testing.T) {
 	if o.Batch != 128 || o.Steps.Budget <= 0 || o.GoSteps.Budget <= 0 || len(o.Convs) != 2 || len(o.NativeStems) == 0 ||
 		len(o.Stems) != 2 || !o.Torch || o.TorchDevice != "cpu" {
 		t.Errorf("unexpected defaults %+v", o)
+	}
+}
+
+func TestMeasurementLabel(t *testing.T) {
+	for _, c := range []struct {
+		m    Measurement
+		want string
+	}{
+		{Measurement{Backend: "go"}, "go"},
+		{Measurement{Backend: "xla:cpu", Conv: models.ConvAuto, BatchNorm: models.BNAuto}, "xla:cpu"},
+		{Measurement{Backend: "xla:cpu", Conv: models.ConvIm2col}, "xla:cpu (im2col)"},
+		{Measurement{Backend: "xla:cpu", Conv: models.ConvIm2col, BatchNorm: models.BNFused}, "xla:cpu (im2col, bn fused)"},
+		{Measurement{Backend: "xla:cpu", BatchNorm: models.BNGraph}, "xla:cpu (bn graph)"},
+	} {
+		if got := c.m.Label(); got != c.want {
+			t.Errorf("Label() = %q, want %q", got, c.want)
+		}
 	}
 }

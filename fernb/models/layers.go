@@ -197,7 +197,11 @@ func (b *builder) batchNorm(s *model.Scope, x *Node) *Node {
 	rvVar := b.variable(s, "running_var", constInit(1), c)
 	rmVar.Trainable = false
 	rvVar.Trainable = false
-	out, mean, variance := BatchNorm(x, gamma, beta, rmVar.NodeValue(g), rvVar.NodeValue(g), b.training)
+	bn := BatchNorm
+	if b.fusedBN {
+		bn = FusedBatchNorm
+	}
+	out, mean, variance := bn(x, gamma, beta, rmVar.NodeValue(g), rvVar.NodeValue(g), b.training)
 	if b.training {
 		d := x.Shape().Dimensions
 		n := float64(d[0] * d[1] * d[2])
@@ -238,6 +242,20 @@ func BatchNorm(x, gamma, beta, runningMean, runningVar *Node, training bool) (ou
 	scale := graph.Div(gamma, graph.Sqrt(graph.AddScalar(runningVar, BNEpsilon)))
 	shift := graph.Sub(beta, graph.Mul(runningMean, scale))
 	out = graph.Add(graph.Mul(x, graph.Reshape(scale, bshape...)), graph.Reshape(shift, bshape...))
+	return out, runningMean, runningVar
+}
+
+// FusedBatchNorm computes what BatchNorm does with the backend's batch-norm
+// ops (XLA's batch-norm-training, -grad and -inference HLOs): the batch
+// mean and biased variance in training, whose gradient is the op's own
+// closed form, or the running statistics otherwise. The backend must have
+// those ops (not GoMLX's pure-Go backend).
+func FusedBatchNorm(x, gamma, beta, runningMean, runningVar *Node, training bool) (out, mean, variance *Node) {
+	axis := x.Rank() - 1
+	if training {
+		return graph.InternalBatchNormForTraining(x, gamma, beta, BNEpsilon, axis)
+	}
+	out = graph.InternalBatchNormForInference(x, gamma, beta, runningMean, runningVar, BNEpsilon, axis)
 	return out, runningMean, runningVar
 }
 

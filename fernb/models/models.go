@@ -53,6 +53,21 @@ const (
 	ConvIm2col = "im2col"
 )
 
+// Batch-norm implementations.
+const (
+	// BNAuto is BNGraph (the default until BNFused is measured faster:
+	// see BENCHMARKS.md).
+	BNAuto = "auto"
+	// BNGraph builds batch norm from graph ops (mean, variance, scale) and
+	// lets autodiff derive its gradient; every backend runs it.
+	BNGraph = "graph"
+	// BNFused uses the backend's BatchNormForTraining / BatchNormGradient /
+	// BatchNormForInference ops (XLA's batch-norm HLOs, which XLA expands
+	// into fused reductions with a closed-form gradient). GoMLX's pure-Go
+	// backend lacks them: there BNFused falls back to BNGraph.
+	BNFused = "fused"
+)
+
 // Config describes a network. The zero value is not valid: set Arch.
 type Config struct {
 	// Arch is ArchBaseline or ArchResNet18.
@@ -68,6 +83,9 @@ type Config struct {
 	// Conv selects the convolution implementation: ConvAuto ("" means auto),
 	// ConvNative or ConvIm2col.
 	Conv string `json:"conv,omitempty"`
+	// BatchNorm selects the batch-norm implementation: BNAuto ("" means
+	// auto), BNGraph or BNFused. Both compute the same function.
+	BatchNorm string `json:"batch_norm,omitempty"`
 }
 
 // Validate reports the first invalid field.
@@ -87,6 +105,11 @@ func (c Config) Validate() error {
 	case "", ConvAuto, ConvNative, ConvIm2col:
 	default:
 		return fmt.Errorf("models: unknown convolution implementation %q (want auto, native or im2col)", c.Conv)
+	}
+	switch c.BatchNorm {
+	case "", BNAuto, BNGraph, BNFused:
+	default:
+		return fmt.Errorf("models: unknown batch-norm implementation %q (want auto, graph or fused)", c.BatchNorm)
 	}
 	return nil
 }
@@ -138,7 +161,7 @@ func (c Config) FeatureMap(s *model.Scope, images *Node, training bool) *Node {
 		panic(err)
 	}
 	x := prepare(images)
-	b := &builder{cfg: c, training: training, im2col: c.useIm2col(x.Graph())}
+	b := &builder{cfg: c, training: training, im2col: c.useIm2col(x.Graph()), fusedBN: c.useFusedBN(x.Graph())}
 	if c.Arch == ArchBaseline {
 		return b.baselineTrunk(s, x)
 	}
@@ -195,6 +218,16 @@ func (c Config) useIm2col(g *graph.Graph) bool {
 	return PrefersIm2col(g.Backend())
 }
 
+// useFusedBN tells whether the graph should use the backend's batch-norm
+// ops: with BNFused, where the backend has them.
+func (c Config) useFusedBN(g *graph.Graph) bool {
+	if c.BatchNorm != BNFused || g.Backend() == nil {
+		return false
+	}
+	ops := g.Backend().Capabilities().Operations
+	return ops[compute.OpTypeBatchNormForTraining] && ops[compute.OpTypeBatchNormGradient] && ops[compute.OpTypeBatchNormForInference]
+}
+
 // PrefersIm2col tells whether ConvAuto uses the im2col / separable paths on
 // backend: everywhere but on XLA CUDA. GoMLX's pure-Go backend lacks
 // SelectAndScatterMax (the max-pool gradient) and its native convolution is
@@ -217,6 +250,7 @@ type builder struct {
 	cfg      Config
 	training bool
 	im2col   bool
+	fusedBN  bool
 }
 
 func (b *builder) relu(x *Node) *Node { return graph.Max(x, graph.ZerosLike(x)) }

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -137,91 +138,165 @@ func TestBatchNormByHand(t *testing.T) {
 	rm := []float32{0.5, -1, 0}
 	rv := []float32{2, 0.5, 1}
 	dy := flat(t, randTensor(5, n, c))
+	impls := []struct {
+		name string
+		fn   func(x, gamma, beta, rm, rv *graph.Node, training bool) (*graph.Node, *graph.Node, *graph.Node)
+	}{{BNGraph, BatchNorm}, {BNFused, FusedBatchNorm}}
 	for _, bn := range backendNames {
-		t.Run(bn, func(t *testing.T) {
+		for _, impl := range impls {
 			backend := testBackend(t, bn)
-			outs := graph.MustExecOnceN(backend, func(x, gm, bt, rm, rv, dy *graph.Node) []*graph.Node {
-				y, _, _ := BatchNorm(x, gm, bt, rm, rv, true)
-				yi, _, _ := BatchNorm(x, gm, bt, rm, rv, false)
-				gx := graph.Gradient(graph.ReduceAllSum(graph.Mul(y, dy)), x)[0]
-				return []*graph.Node{y, yi, gx}
-			}, tensors.FromFlatDataAndDimensions(xv, n, c), gamma, beta, rm, rv, tensors.FromFlatDataAndDimensions(dy, n, c))
-			y, yi, gx := flat(t, outs[0]), flat(t, outs[1]), flat(t, outs[2])
-			for j := 0; j < c; j++ {
-				var mean, v float64
-				for i := 0; i < n; i++ {
-					mean += float64(xv[i*c+j])
-				}
-				mean /= n
-				for i := 0; i < n; i++ {
-					d := float64(xv[i*c+j]) - mean
-					v += d * d
-				}
-				v /= n
-				sd := math.Sqrt(v + BNEpsilon)
-				var sdy, sdyx float64
-				for i := 0; i < n; i++ {
-					xh := (float64(xv[i*c+j]) - mean) / sd
-					sdy += float64(dy[i*c+j])
-					sdyx += float64(dy[i*c+j]) * xh
-				}
-				for i := 0; i < n; i++ {
-					k := i*c + j
-					xh := (float64(xv[k]) - mean) / sd
-					want := float64(gamma[j])*xh + float64(beta[j])
-					if math.Abs(float64(y[k])-want) > 1e-5 {
-						t.Errorf("train y[%d,%d] = %g, want %g", i, j, y[k], want)
-					}
-					wantI := float64(gamma[j])*(float64(xv[k])-float64(rm[j]))/math.Sqrt(float64(rv[j])+BNEpsilon) + float64(beta[j])
-					if math.Abs(float64(yi[k])-wantI) > 1e-5 {
-						t.Errorf("inference y[%d,%d] = %g, want %g", i, j, yi[k], wantI)
-					}
-					wantG := float64(gamma[j]) / sd / n * (n*float64(dy[k]) - sdy - xh*sdyx)
-					if math.Abs(float64(gx[k])-wantG) > 1e-4 {
-						t.Errorf("grad x[%d,%d] = %g, want %g", i, j, gx[k], wantG)
-					}
-				}
+			if impl.name == BNFused && !(Config{BatchNorm: BNFused}).useFusedBN(graph.NewGraph(backend, "probe")) {
+				// The pure-Go backend has no batch-norm ops: BNFused builds
+				// BNGraph there (checked in TestFusedBatchNormFallback).
+				continue
 			}
-		})
+			t.Run(bn+"/"+impl.name, func(t *testing.T) {
+				outs := graph.MustExecOnceN(backend, func(x, gm, bt, rm, rv, dy *graph.Node) []*graph.Node {
+					y, _, _ := impl.fn(x, gm, bt, rm, rv, true)
+					yi, _, _ := impl.fn(x, gm, bt, rm, rv, false)
+					gx := graph.Gradient(graph.ReduceAllSum(graph.Mul(y, dy)), x)[0]
+					return []*graph.Node{y, yi, gx}
+				}, tensors.FromFlatDataAndDimensions(xv, n, c), gamma, beta, rm, rv, tensors.FromFlatDataAndDimensions(dy, n, c))
+				y, yi, gx := flat(t, outs[0]), flat(t, outs[1]), flat(t, outs[2])
+				for j := 0; j < c; j++ {
+					var mean, v float64
+					for i := 0; i < n; i++ {
+						mean += float64(xv[i*c+j])
+					}
+					mean /= n
+					for i := 0; i < n; i++ {
+						d := float64(xv[i*c+j]) - mean
+						v += d * d
+					}
+					v /= n
+					sd := math.Sqrt(v + BNEpsilon)
+					var sdy, sdyx float64
+					for i := 0; i < n; i++ {
+						xh := (float64(xv[i*c+j]) - mean) / sd
+						sdy += float64(dy[i*c+j])
+						sdyx += float64(dy[i*c+j]) * xh
+					}
+					for i := 0; i < n; i++ {
+						k := i*c + j
+						xh := (float64(xv[k]) - mean) / sd
+						want := float64(gamma[j])*xh + float64(beta[j])
+						if math.Abs(float64(y[k])-want) > 1e-5 {
+							t.Errorf("train y[%d,%d] = %g, want %g", i, j, y[k], want)
+						}
+						wantI := float64(gamma[j])*(float64(xv[k])-float64(rm[j]))/math.Sqrt(float64(rv[j])+BNEpsilon) + float64(beta[j])
+						if math.Abs(float64(yi[k])-wantI) > 1e-5 {
+							t.Errorf("inference y[%d,%d] = %g, want %g", i, j, yi[k], wantI)
+						}
+						wantG := float64(gamma[j]) / sd / n * (n*float64(dy[k]) - sdy - xh*sdyx)
+						if math.Abs(float64(gx[k])-wantG) > 1e-4 {
+							t.Errorf("grad x[%d,%d] = %g, want %g", i, j, gx[k], wantG)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestFusedBatchNormMatchesGraph compares the two batch-norm implementations
+// on an NHWC activation: outputs, batch statistics, and the gradients with
+// respect to the input, gamma and beta, in training and inference.
+func TestFusedBatchNormMatchesGraph(t *testing.T) {
+	backend := testBackend(t, "xla:cpu")
+	if !(Config{BatchNorm: BNFused}).useFusedBN(graph.NewGraph(backend, "probe")) {
+		t.Fatal("XLA CPU should have the batch-norm ops")
+	}
+	const c = 5
+	x := randTensor(7, 8, 6, 6, c)
+	gamma, beta := randTensor(8, c), randTensor(9, c)
+	rm := []float32{0.1, -0.2, 0.3, 0, 0.5}
+	rv := []float32{1, 2, 0.5, 1.5, 0.8}
+	outs := graph.MustExecOnceN(backend, func(x, gm, bt, rm, rv *graph.Node) []*graph.Node {
+		var res []*graph.Node
+		for _, fn := range []func(x, gamma, beta, rm, rv *graph.Node, training bool) (*graph.Node, *graph.Node, *graph.Node){BatchNorm, FusedBatchNorm} {
+			y, mean, v := fn(x, gm, bt, rm, rv, true)
+			yi, _, _ := fn(x, gm, bt, rm, rv, false)
+			loss := graph.ReduceAllSum(graph.Mul(y, graph.Sin(y)))
+			g := graph.Gradient(loss, x, gm, bt)
+			res = append(res, y, mean, v, yi, g[0], g[1], g[2])
+		}
+		return res
+	}, x, gamma, beta, rm, rv)
+	for i, what := range []string{"train output", "batch mean", "batch variance", "inference output", "grad x", "grad gamma", "grad beta"} {
+		ref := flat(t, outs[i])
+		scale := 1.0
+		for _, v := range ref {
+			scale = math.Max(scale, math.Abs(float64(v)))
+		}
+		if d := maxAbsDiff(t, ref, flat(t, outs[7+i])); d > 1e-5*scale*float64(len(ref)/c) {
+			t.Errorf("%s: max |graph-fused| = %g (largest value %g)", what, d, scale)
+		}
+	}
+}
+
+// TestFusedBatchNormFallback checks that BNFused uses the backend's ops on
+// XLA CPU only: the pure-Go backend lacks them and gets BNGraph.
+func TestFusedBatchNormFallback(t *testing.T) {
+	for _, c := range []struct {
+		backend, bn string
+		want        bool
+	}{
+		{"xla:cpu", BNFused, true}, {"xla:cpu", BNGraph, false}, {"xla:cpu", BNAuto, false}, {"xla:cpu", "", false},
+		{"go", BNFused, false}, {"go", BNGraph, false},
+	} {
+		g := graph.NewGraph(testBackend(t, c.backend), "probe")
+		if got := (Config{BatchNorm: c.bn}).useFusedBN(g); got != c.want {
+			t.Errorf("%s, BatchNorm %q: useFusedBN = %v, want %v", c.backend, c.bn, got, c.want)
+		}
+	}
+	if err := (Config{Arch: ArchResNet18, BatchNorm: "welford"}).Validate(); err == nil {
+		t.Error("Validate accepted an unknown batch-norm implementation")
 	}
 }
 
 // TestRunningStats checks the running mean/variance update (momentum 0.1,
 // unbiased variance) of a training graph.
 func TestRunningStats(t *testing.T) {
-	backend := testBackend(t, "go")
-	store := model.NewStore()
-	cfg := Config{Arch: ArchResNet18, Conv: ConvIm2col}
-	b := &builder{cfg: cfg, training: true, im2col: true}
-	x := randTensor(6, 2, 3, 3, 4)
-	xv := flat(t, x)
-	e := model.MustNewExec(backend, store, func(s *model.Scope, x *graph.Node) *graph.Node {
-		return b.batchNorm(s.At("bn"), x)
-	})
-	e.MustCall(x)
-	rm := flat(t, store.GetVariable("/bn/running_mean").MustValue())
-	rv := flat(t, store.GetVariable("/bn/running_var").MustValue())
-	const n = 18
-	for j := 0; j < 4; j++ {
-		var mean, v float64
-		for i := 0; i < n; i++ {
-			mean += float64(xv[i*4+j])
-		}
-		mean /= n
-		for i := 0; i < n; i++ {
-			d := float64(xv[i*4+j]) - mean
-			v += d * d
-		}
-		v /= n - 1
-		if math.Abs(float64(rm[j])-0.1*mean) > 1e-6 {
-			t.Errorf("running_mean[%d] = %g, want %g", j, rm[j], 0.1*mean)
-		}
-		if math.Abs(float64(rv[j])-(0.9+0.1*v)) > 1e-5 {
-			t.Errorf("running_var[%d] = %g, want %g", j, rv[j], 0.9+0.1*v)
-		}
-	}
-	if v := store.GetVariable("/bn/running_mean"); v.Trainable {
-		t.Error("running_mean is trainable")
+	for _, c := range []struct {
+		backend string
+		fused   bool
+	}{{"go", false}, {"xla:cpu", true}} {
+		t.Run(fmt.Sprintf("%s/fused=%v", c.backend, c.fused), func(t *testing.T) {
+			backend := testBackend(t, c.backend)
+			store := model.NewStore()
+			cfg := Config{Arch: ArchResNet18, Conv: ConvIm2col}
+			b := &builder{cfg: cfg, training: true, im2col: true, fusedBN: c.fused}
+			x := randTensor(6, 2, 3, 3, 4)
+			xv := flat(t, x)
+			e := model.MustNewExec(backend, store, func(s *model.Scope, x *graph.Node) *graph.Node {
+				return b.batchNorm(s.At("bn"), x)
+			})
+			e.MustCall(x)
+			rm := flat(t, store.GetVariable("/bn/running_mean").MustValue())
+			rv := flat(t, store.GetVariable("/bn/running_var").MustValue())
+			const n = 18
+			for j := 0; j < 4; j++ {
+				var mean, v float64
+				for i := 0; i < n; i++ {
+					mean += float64(xv[i*4+j])
+				}
+				mean /= n
+				for i := 0; i < n; i++ {
+					d := float64(xv[i*4+j]) - mean
+					v += d * d
+				}
+				v /= n - 1
+				if math.Abs(float64(rm[j])-0.1*mean) > 1e-6 {
+					t.Errorf("running_mean[%d] = %g, want %g", j, rm[j], 0.1*mean)
+				}
+				if math.Abs(float64(rv[j])-(0.9+0.1*v)) > 1e-5 {
+					t.Errorf("running_var[%d] = %g, want %g", j, rv[j], 0.9+0.1*v)
+				}
+			}
+			if v := store.GetVariable("/bn/running_mean"); v.Trainable {
+				t.Error("running_mean is trainable")
+			}
+		})
 	}
 }
 
