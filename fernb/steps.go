@@ -108,15 +108,15 @@ func StudySteps() []Step {
 	// train+val in under two hours (docs/recipes/resnet18-cpu-2h.json holds
 	// the same configuration for `fer train --config`).
 	best := train.Config{
-		Model: models.ArchResNet18, Epochs: 60, BatchSize: 128, Optimizer: train.OptNesterov, LR: 0.1,
-		Momentum: 0.9, WeightDecay: 5e-4, Schedule: train.SchedCosine, EtaMin: 1e-5, WarmupEpochs: 2,
+		Model: models.ArchResNet18, Epochs: 40, BatchSize: 128, Optimizer: train.OptNesterov, LR: 0.02,
+		Momentum: 0.9, WeightDecay: 5e-4, Schedule: train.SchedCosine, EtaMin: 1e-5, WarmupEpochs: 1,
 		Augment: norm(augment.Config{HFlip: true, Rotate: 15, ResizedCrop: true,
 			ResizedCropScale: [2]float64{0.64, 1}, ResizedCropRatio: [2]float64{0.8, 1.25}, Erase: 0.25}),
 		LabelSmoothing: 0.1, ClassWeights: train.WeightsNone, Seed: 1,
 	}
 	steps = append(steps, Step{ID: BestCPUStep, Title: "2-hour CPU recipe",
-		Change: "Nesterov SGD lr 0.1 with a 2-epoch per-step warm-up, weight decay 5e-4, cosine, flip + rotation 15° + " +
-			"RandomResizedCrop(0.64-1) + random erasing 0.25, label smoothing 0.1, 60 epochs on train+val",
+		Change: "Nesterov SGD lr 0.02 with a 1-epoch per-step warm-up, weight decay 5e-4, cosine, flip + rotation 15° + " +
+			"RandomResizedCrop(0.64-1) + random erasing 0.25, label smoothing 0.1, 40 epochs on train+val",
 		Config: best, TrainVal: true, StudyVal: nan, StudyTest: nan})
 	for i := range steps {
 		steps[i].Config.Name = steps[i].ID + ": " + steps[i].Title
@@ -183,7 +183,7 @@ func Scales() []Scale {
 			About: "a smoke run of every step: 2 epochs of 2 batches of 16 images on a subset (CI; minutes)"},
 		{Name: "short", Epochs: epochsFor(2, 4, 4, 4, nil),
 			About: "every step for a few epochs on the full data (hours on a 2-core CPU, minutes on a GPU)"},
-		{Name: "cpu", Epochs: epochsFor(8, 10, 24, 24, map[string]int{"01-resnet18": 5, "02-momentum-wd": 5, "03-cosine": 6, "04-hflip": 6, BestCPUStep: 60}),
+		{Name: "cpu", Epochs: epochsFor(8, 10, 24, 24, map[string]int{"01-resnet18": 5, "02-momentum-wd": 5, "03-cosine": 6, "04-hflip": 6, BestCPUStep: 40}),
 			About: "the study's recipe shortened to fit a day on a 2-core CPU"},
 		{Name: "full", About: "the study's own settings (up to 1000 epochs: for a GPU)"},
 	}
