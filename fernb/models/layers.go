@@ -245,18 +245,18 @@ func BatchNorm(x, gamma, beta, runningMean, runningVar *Node, training bool) (ou
 	return out, runningMean, runningVar
 }
 
-// FusedBatchNorm computes what BatchNorm does with the backend's batch-norm
-// ops (XLA's batch-norm-training, -grad and -inference HLOs): the batch
-// mean and biased variance in training, whose gradient is the op's own
-// closed form, or the running statistics otherwise. The backend must have
-// those ops (not GoMLX's pure-Go backend).
+// FusedBatchNorm computes what BatchNorm does. In training it uses the
+// backend's batch-norm ops (XLA's batch-norm-training and -grad HLOs): the
+// batch mean and biased variance, with the op's own closed-form gradient;
+// the backend must have them (not GoMLX's pure-Go backend). With the running
+// statistics it is BatchNorm's one scale-and-shift, which XLA fuses anyway
+// and which, unlike GoMLX's BatchNormForInference op, has a gradient
+// (Grad-CAM differentiates an inference graph).
 func FusedBatchNorm(x, gamma, beta, runningMean, runningVar *Node, training bool) (out, mean, variance *Node) {
-	axis := x.Rank() - 1
 	if training {
-		return graph.InternalBatchNormForTraining(x, gamma, beta, BNEpsilon, axis)
+		return graph.InternalBatchNormForTraining(x, gamma, beta, BNEpsilon, x.Rank()-1)
 	}
-	out = graph.InternalBatchNormForInference(x, gamma, beta, runningMean, runningVar, BNEpsilon, axis)
-	return out, runningMean, runningVar
+	return BatchNorm(x, gamma, beta, runningMean, runningVar, false)
 }
 
 // dense is a fully connected layer, weight [in, out] drawn uniformly from

@@ -218,17 +218,19 @@ func TestFusedBatchNormMatchesGraph(t *testing.T) {
 			yi, _, _ := fn(x, gm, bt, rm, rv, false)
 			loss := graph.ReduceAllSum(graph.Mul(y, graph.Sin(y)))
 			g := graph.Gradient(loss, x, gm, bt)
-			res = append(res, y, mean, v, yi, g[0], g[1], g[2])
+			// Grad-CAM differentiates inference graphs.
+			gi := graph.Gradient(graph.ReduceAllSum(graph.Mul(yi, graph.Sin(yi))), x)[0]
+			res = append(res, y, mean, v, yi, g[0], g[1], g[2], gi)
 		}
 		return res
 	}, x, gamma, beta, rm, rv)
-	for i, what := range []string{"train output", "batch mean", "batch variance", "inference output", "grad x", "grad gamma", "grad beta"} {
+	for i, what := range []string{"train output", "batch mean", "batch variance", "inference output", "grad x", "grad gamma", "grad beta", "inference grad x"} {
 		ref := flat(t, outs[i])
 		scale := 1.0
 		for _, v := range ref {
 			scale = math.Max(scale, math.Abs(float64(v)))
 		}
-		if d := maxAbsDiff(t, ref, flat(t, outs[7+i])); d > 1e-5*scale*float64(len(ref)/c) {
+		if d := maxAbsDiff(t, ref, flat(t, outs[8+i])); d > 1e-5*scale*float64(len(ref)/c) {
 			t.Errorf("%s: max |graph-fused| = %g (largest value %g)", what, d, scale)
 		}
 	}
