@@ -2,7 +2,6 @@ package fernb
 
 import (
 	"encoding/json"
-	"os"
 	"testing"
 
 	"github.com/fernb/fernb/fernb/train"
@@ -28,12 +27,8 @@ func TestStepsValidAtEveryScale(t *testing.T) {
 // file README's reproducing command passes to `fer train --config`, is the
 // configuration of step BestCPUStep at the "cpu" scale.
 func TestBestCPURecipeFile(t *testing.T) {
-	raw, err := os.ReadFile("../docs/recipes/resnet18-cpu-2h.json")
+	file, err := train.ReadConfig("../docs/recipes/resnet18-cpu-2h.json")
 	if err != nil {
-		t.Fatal(err)
-	}
-	var file train.Config
-	if err := json.Unmarshal(raw, &file); err != nil {
 		t.Fatal(err)
 	}
 	st, err := FindStep(BestCPUStep)

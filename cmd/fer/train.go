@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -141,17 +140,8 @@ func baseConfig(args []string) (cfg train.Config, trainval bool, err error) {
 	case scaleName != "" && stepID == "":
 		return cfg, false, fmt.Errorf("--scale needs --step")
 	case file != "":
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return cfg, false, err
-		}
-		cfg = train.DefaultConfig()
-		dec := json.NewDecoder(strings.NewReader(string(b)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&cfg); err != nil {
-			return cfg, false, fmt.Errorf("%s: %w", file, err)
-		}
-		return cfg, false, nil
+		cfg, err = train.ReadConfig(file)
+		return cfg, false, err
 	case stepID != "":
 		st, err := fernb.FindStep(stepID)
 		if err != nil {

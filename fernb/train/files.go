@@ -94,6 +94,18 @@ func writeJSON(path string, v any) error {
 	return writeAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err })
 }
 
+// ReadConfig reads a training configuration from a JSON file (a run folder's
+// config.json, or a recipe such as docs/recipes/resnet18-cpu-2h.json):
+// fields the file leaves out keep DefaultConfig's values, and unknown fields
+// are errors. `fer train --config` starts from it.
+func ReadConfig(path string) (Config, error) {
+	c := DefaultConfig()
+	if err := readJSON(path, &c); err != nil {
+		return Config{}, fmt.Errorf("train: %w", err)
+	}
+	return c, nil
+}
+
 // readJSON reads a JSON file strictly (unknown fields are errors).
 func readJSON(path string, v any) error {
 	b, err := os.ReadFile(path)

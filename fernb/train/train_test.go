@@ -302,3 +302,31 @@ func (f *failingWriter) Write(b []byte) (int, error) {
 	f.left -= len(b)
 	return f.w.Write(b)
 }
+
+func TestReadConfig(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name, json, wantErr string
+		wantLR              float64
+		wantEpochs          int
+	}{
+		{"partial keeps defaults", `{"lr": 0.02}`, "", 0.02, DefaultConfig().Epochs},
+		{"unknown field", `{"lr": 0.02, "learning_rate": 1}`, "unknown field", 0, 0},
+		{"bad JSON", `{"lr": }`, "invalid character", 0, 0},
+	} {
+		p := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-")+".json")
+		if err := os.WriteFile(p, []byte(c.json), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := ReadConfig(p)
+		if c.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) || !strings.Contains(err.Error(), p) {
+				t.Errorf("%s: error %v, want one naming %s and containing %q", c.name, err, p, c.wantErr)
+			}
+			continue
+		}
+		if err != nil || cfg.LR != c.wantLR || cfg.Epochs != c.wantEpochs {
+			t.Errorf("%s: %+v, %v", c.name, cfg, err)
+		}
+	}
+}
