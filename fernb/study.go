@@ -199,7 +199,13 @@ func (s *Study) subset(ds *data.Dataset) error {
 	if err := pick(&ds.Val, s.Scale.EvalImages); err != nil {
 		return err
 	}
-	return pick(&ds.Test, s.Scale.EvalImages)
+	if err := pick(&ds.Test, s.Scale.EvalImages); err != nil {
+		return err
+	}
+	if s.Scale.TrainImages > 0 || s.Scale.EvalImages > 0 {
+		ds.Subset = fmt.Sprintf("scale %s: train %d, eval %d (seed %d)", s.Scale.Name, s.Scale.TrainImages, s.Scale.EvalImages, SplitSeed)
+	}
+	return nil
 }
 
 // trainingData returns the data a step trains on: for TrainVal steps,
@@ -213,7 +219,7 @@ func (s *Study) trainingData(st Step) (*data.Dataset, error) {
 		return ds, nil
 	}
 	cp := *ds
-	cp.Train = data.Merge("trainval", ds.Train, ds.Val)
+	cp.MergeTrainVal(true)
 	return &cp, nil
 }
 

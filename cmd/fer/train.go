@@ -94,7 +94,7 @@ func (f dataFlags) load() (*data.Dataset, error) {
 		}
 	}
 	if *f.trainval {
-		ds.Train, ds.Val = data.Merge("trainval", ds.Train, ds.Val), nil
+		ds.MergeTrainVal(false)
 	}
 	return ds, nil
 }

@@ -65,6 +65,13 @@ type Dataset struct {
 	Layout Layout
 	// Stats describes the load: files, conversions, timings, cache use.
 	Stats LoadStats
+	// ValFraction and ValSeed are SplitVal's arguments when Val was split
+	// from Train (zero otherwise).
+	ValFraction float64
+	ValSeed     uint64
+	// Subset describes a subset kept by the caller (e.g. "train 512, eval
+	// 128"); "" when every image is kept. Part of the data's Record.
+	Subset string
 }
 
 // ClassCounts returns the number of images of each class in the split.

@@ -37,6 +37,7 @@ func (d *Dataset) SplitVal(fraction float64, seed uint64) error {
 		return err
 	}
 	d.Train, d.Val = train, val
+	d.ValFraction, d.ValSeed = fraction, seed
 	return nil
 }
 

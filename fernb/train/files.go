@@ -22,9 +22,11 @@ import (
 
 // File names inside a run folder.
 const (
-	ConfigFile     = "config.json"
-	HistoryFile    = "history.json"
-	StatusFile     = "status.json"
+	ConfigFile  = "config.json"
+	HistoryFile = "history.json"
+	StatusFile  = "status.json"
+	// DataFile records the data the run was trained on (a data.Record).
+	DataFile       = "data.json"
 	CheckpointLast = "checkpoint-last"
 	CheckpointBest = "checkpoint-best"
 )

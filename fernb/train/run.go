@@ -89,6 +89,9 @@ type Result struct {
 	Status Status
 	// Reused is true when Run found the finished run and did not train.
 	Reused bool
+	// Data records the data the run was trained on (data.json); nil for a
+	// run folder made before fernb recorded it.
+	Data *data.Record
 }
 
 // NonFiniteError reports a loss that became NaN or infinite.
@@ -156,7 +159,31 @@ func Open(dir string) (*Result, error) {
 	if err := readJSON(filepath.Join(dir, HistoryFile), &r.History); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("train: %w", err)
 	}
+	var rec data.Record
+	switch err := readJSON(filepath.Join(dir, DataFile), &rec); {
+	case err == nil:
+		r.Data = &rec
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("train: %w", err)
+	}
 	return r, nil
+}
+
+// DataMismatchError reports a run folder trained on other data than the
+// data it is asked to reuse or resume with.
+type DataMismatchError struct {
+	Dir      string
+	Run, Now *data.Record
+	Reason   string
+}
+
+func (e *DataMismatchError) Error() string {
+	if e.Run == nil {
+		return fmt.Sprintf("train: %s holds a run with no data record (%s is missing: made before fernb recorded its data), so it cannot be reused or resumed with %s; train into a new folder",
+			e.Dir, DataFile, e.Now)
+	}
+	return fmt.Sprintf("train: %s was trained on other data: %s.\n  run's data: %s\n  given:      %s\nTrain into a new folder, or give the run's data.",
+		e.Dir, e.Reason, e.Run, e.Now)
 }
 
 // Run trains cfg on ds.Train (validating on ds.Val after each epoch when it
@@ -185,9 +212,16 @@ func Run(ctx context.Context, cfg Config, ds *data.Dataset, dir string, opts ...
 	}
 	var state State
 	var store *model.Store
+	rec := ds.Record()
 	if prev, err := Open(dir); err == nil {
 		if !sameRun(prev.Config.normalized(), cfg) {
 			return nil, fmt.Errorf("train: %s holds a run with a different configuration (%s); choose another folder", dir, prev.Config.describe())
+		}
+		if prev.Data == nil {
+			return nil, &DataMismatchError{Dir: dir, Now: &rec}
+		}
+		if ok, why := prev.Data.SameTraining(rec); !ok {
+			return nil, &DataMismatchError{Dir: dir, Run: prev.Data, Now: &rec, Reason: why}
 		}
 		if prev.Status.State == StateDone {
 			prev.Reused = true
@@ -211,6 +245,9 @@ func Run(ctx context.Context, cfg Config, ds *data.Dataset, dir string, opts ...
 		}
 	} else if _, statErr := os.Stat(filepath.Join(dir, ConfigFile)); statErr == nil {
 		return nil, err
+	}
+	if err := writeJSON(filepath.Join(dir, DataFile), rec); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
 	}
 	if err := writeJSON(filepath.Join(dir, ConfigFile), cfg); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
@@ -236,7 +273,7 @@ func Run(ctx context.Context, cfg Config, ds *data.Dataset, dir string, opts ...
 	t := &trainer{cfg: cfg, ds: ds, dir: dir, opts: o, store: store, backend: backend, state: state,
 		status: Status{State: StateRunning, Epochs: cfg.Epochs, Backend: backendDesc}}
 	err := t.run(ctx)
-	res := &Result{Dir: dir, Config: cfg, History: t.state.History, Status: t.status}
+	res := &Result{Dir: dir, Config: cfg, History: t.state.History, Status: t.status, Data: &rec}
 	return res, err
 }
 
