@@ -91,11 +91,32 @@ func allFractions(vals ...[]float64) bool {
 // lines for validation. A run may lack any of the four curves.
 func Curves(runs []History, opts ...Option) (*Figure, error) {
 	cfg := newConfig(opts)
-	if len(runs) == 0 {
-		return nil, fmt.Errorf("plots: Curves needs at least one run")
+	lossP, accP, leg, names, err := curvePanels(cfg, runs)
+	if err != nil {
+		return nil, err
 	}
-	lossP := newPlot(cfg, "loss", "epoch", "loss")
-	accP := newPlot(cfg, "accuracy", "epoch", "accuracy")
+	w, h := cfg.size(7, 3.2)
+	f, err := NewFigure("curves", w, h, func(c draw.Canvas) {
+		c = titled(c, cfg, cfg.title)
+		c = withSideLegend(c, cfg, leg, names)
+		cs := plot.Align([][]*plot.Plot{{lossP, accP}}, draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Points(cfg.fontSize * 1.2)}, c)
+		lossP.Draw(cs[0][0])
+		accP.Draw(cs[0][1])
+	})
+	if err != nil {
+		return nil, err
+	}
+	f.DPI = cfg.dpi
+	return f, nil
+}
+
+// curvePanels builds the loss and accuracy panels of runs and their legend.
+func curvePanels(cfg *config, runs []History) (lossP, accP *plot.Plot, leg *plot.Legend, names []string, err error) {
+	if len(runs) == 0 {
+		return nil, nil, nil, nil, fmt.Errorf("plots: Curves needs at least one run")
+	}
+	lossP = newPlot(cfg, "loss", "epoch", "loss")
+	accP = newPlot(cfg, "accuracy", "epoch", "accuracy")
 	addGrid(lossP)
 	addGrid(accP)
 	var accVals [][]float64
@@ -107,8 +128,7 @@ func Curves(runs []History, opts ...Option) (*Figure, error) {
 	} else {
 		accP.Y.Label.Text = "accuracy (%)"
 	}
-	leg := newLegend(cfg)
-	var names []string
+	leg = newLegend(cfg)
 	anyTrain, anyVal := false, false
 	for i, r := range runs {
 		name := r.Name
@@ -138,11 +158,11 @@ func Curves(runs []History, opts ...Option) (*Figure, error) {
 				}
 			}
 			if err := checkXY(name+" "+c.what, x, c.y); err != nil {
-				return nil, err
+				return nil, nil, nil, nil, err
 			}
 			l, err := lineFor(x, c.y, i, c.dashed)
 			if err != nil {
-				return nil, fmt.Errorf("plots: run %q %s: %w", name, c.what, err)
+				return nil, nil, nil, nil, fmt.Errorf("plots: run %q %s: %w", name, c.what, err)
 			}
 			c.p.Add(l)
 			if first == nil {
@@ -152,7 +172,7 @@ func Curves(runs []History, opts ...Option) (*Figure, error) {
 			anyVal = anyVal || c.dashed
 		}
 		if first == nil {
-			return nil, fmt.Errorf("plots: run %q has no curves", name)
+			return nil, nil, nil, nil, fmt.Errorf("plots: run %q has no curves", name)
 		}
 		solid := *first
 		solid.Dashes = nil
@@ -170,13 +190,42 @@ func Curves(runs []History, opts ...Option) (*Figure, error) {
 			names = append(names, s.name)
 		}
 	}
-	w, h := cfg.size(7, 3.2)
-	f, err := NewFigure("curves", w, h, func(c draw.Canvas) {
+	return lossP, accP, leg, names, nil
+}
+
+// TrainingCurves draws one or more runs' loss and accuracy (as Curves) and,
+// in a third panel, their learning rate per epoch (lr: one series per run,
+// empty to leave the panel out): the live view of a training cell.
+func TrainingCurves(runs []History, lr []Series, opts ...Option) (*Figure, error) {
+	cfg := newConfig(opts)
+	lossP, accP, leg, names, err := curvePanels(cfg, runs)
+	if err != nil {
+		return nil, err
+	}
+	row := []*plot.Plot{lossP, accP}
+	if len(lr) > 0 {
+		lrP := newPlot(cfg, "learning rate", "epoch", "learning rate")
+		addGrid(lrP)
+		for i, s := range lr {
+			if err := checkXY(s.Name+" learning rate", s.X, s.Y); err != nil {
+				return nil, err
+			}
+			l, err := lineFor(s.X, s.Y, i, false)
+			if err != nil {
+				return nil, err
+			}
+			lrP.Add(l)
+		}
+		row = append(row, lrP)
+	}
+	w, h := cfg.size(3.3*float64(len(row))+0.6, 3.2)
+	f, err := NewFigure("training-curves", w, h, func(c draw.Canvas) {
 		c = titled(c, cfg, cfg.title)
 		c = withSideLegend(c, cfg, leg, names)
-		cs := plot.Align([][]*plot.Plot{{lossP, accP}}, draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Points(cfg.fontSize * 1.2)}, c)
-		lossP.Draw(cs[0][0])
-		accP.Draw(cs[0][1])
+		cs := plot.Align([][]*plot.Plot{row}, draw.Tiles{Rows: 1, Cols: len(row), PadX: vg.Points(cfg.fontSize * 1.2)}, c)
+		for j, p := range row {
+			p.Draw(cs[0][j])
+		}
 	})
 	if err != nil {
 		return nil, err

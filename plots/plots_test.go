@@ -34,6 +34,10 @@ func figureCases() []struct {
 		{"curves", func() (*Figure, error) {
 			return Curves(synthHistory(), Title("training curves (synthetic)"))
 		}, 7, 3.2, []string{"training curves (synthetic)", "baseline CNN", "ResNet18 + SGD", "train", "val", "loss", "accuracy", "epoch", "80%"}},
+		{"training curves", func() (*Figure, error) {
+			return TrainingCurves(synthHistory()[:1], []Series{{Name: "baseline CNN", X: []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, Y: []float64{.1, .1, .09, .08, .07, .05, .04, .02, .01, .005}}},
+				Title("live view (synthetic)"))
+		}, 3*3.3 + 0.6, 3.2, []string{"live view (synthetic)", "baseline CNN", "loss", "accuracy", "learning rate", "epoch"}},
 		{"lines", func() (*Figure, error) {
 			return Lines([]Series{{Name: "a", X: []float64{1, 2, 3}, Y: []float64{3, 1, 2}}, {Name: "b", X: []float64{1, 2}, Y: []float64{1, 2}, Dashed: true}}, "step", "value", Size(4, 3))
 		}, 4, 3, []string{"step", "value", "a", "b"}},
@@ -237,6 +241,10 @@ func TestFigureErrors(t *testing.T) {
 		{"curves epochs", func() (*Figure, error) {
 			return Curves([]History{{Name: "r", Epoch: []float64{1}, ValAcc: []float64{.1, .2}}})
 		}, "1 x values and 2 y values"},
+		{"training curves lr nan", func() (*Figure, error) {
+			return TrainingCurves(synthHistory(), []Series{{Name: "r", X: []float64{1, 2}, Y: []float64{0.1, math.Inf(1)}}})
+		}, "not finite"},
+		{"training curves none", func() (*Figure, error) { return TrainingCurves(nil, nil) }, "at least one run"},
 		{"log nonpositive", func() (*Figure, error) {
 			return LRSchedule([]Series{{X: []float64{0, 1}, Y: []float64{0.1, 0}}}, LogY())
 		}, "not positive"},
