@@ -9,10 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -59,6 +61,9 @@ func writeAtomic(path string, write func(w io.Writer) error) (err error) {
 	if testWrapWriter != nil {
 		out = testWrapWriter(f)
 	}
+	if testWriteHook != nil {
+		out = testWriteHook(path, out)
+	}
 	bw := bufio.NewWriterSize(out, 1<<20)
 	if err = write(bw); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
@@ -85,6 +90,11 @@ func writeAtomic(path string, write func(w io.Writer) error) (err error) {
 // testWrapWriter, when set by tests, wraps the file writer of writeAtomic
 // (to inject write failures).
 var testWrapWriter func(io.Writer) io.Writer
+
+// testWriteHook, when set by tests, wraps the writer of writeAtomic for the
+// file path (the fault-injection test kills the process in the middle of a
+// chosen file's write).
+var testWriteHook func(path string, w io.Writer) io.Writer
 
 // writeJSON writes v as indented JSON, atomically.
 func writeJSON(path string, v any) error {
@@ -114,10 +124,19 @@ func readJSON(path string, v any) error {
 	if err != nil {
 		return err
 	}
+	return decodeJSON(path, b, v)
+}
+
+// decodeJSON decodes the content b of file path strictly: unknown fields
+// and anything after the value are errors naming the file.
+func decodeJSON(path string, b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("reading %s: %w", path, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("reading %s: unexpected data after the JSON value", path)
 	}
 	return nil
 }
@@ -207,6 +226,13 @@ func saveCheckpoint(path string, store *model.Store, state State, modelOnly bool
 	})
 }
 
+// ckptDTypes are the element types a checkpoint may hold (whole bytes).
+var ckptDTypes = map[dtypes.DType]bool{
+	dtypes.Bool: true, dtypes.Int8: true, dtypes.Int16: true, dtypes.Int32: true, dtypes.Int64: true,
+	dtypes.Uint8: true, dtypes.Uint16: true, dtypes.Uint32: true, dtypes.Uint64: true,
+	dtypes.Float16: true, dtypes.BFloat16: true, dtypes.Float32: true, dtypes.Float64: true,
+}
+
 // errCorrupt marks a checkpoint that fails its checks.
 var errCorrupt = errors.New("corrupt checkpoint")
 
@@ -217,6 +243,11 @@ func loadCheckpoint(path string) (State, map[string]*tensors.Tensor, map[string]
 	if err != nil {
 		return State{}, nil, nil, err
 	}
+	return parseCheckpoint(path, b)
+}
+
+// parseCheckpoint verifies and decodes the content b of checkpoint file path.
+func parseCheckpoint(path string, b []byte) (State, map[string]*tensors.Tensor, map[string]bool, error) {
 	fail := func(format string, args ...any) (State, map[string]*tensors.Tensor, map[string]bool, error) {
 		return State{}, nil, nil, fmt.Errorf("%s: %w: %s", path, errCorrupt, fmt.Sprintf(format, args...))
 	}
@@ -238,6 +269,9 @@ func loadCheckpoint(path string) (State, map[string]*tensors.Tensor, map[string]
 		return fail("header: %v", err)
 	}
 	p += int(hl)
+	if st := h.State; st.EpochsDone < 0 || st.EpochsDone != len(st.History) || st.BestEpoch < 0 || st.BestEpoch > st.EpochsDone {
+		return fail("state: %d epochs done, %d in its history, best epoch %d", st.EpochsDone, len(st.History), st.BestEpoch)
+	}
 	values := make(map[string]*tensors.Tensor, len(h.Vars))
 	trainable := make(map[string]bool, len(h.Vars))
 	for _, v := range h.Vars {
@@ -245,8 +279,23 @@ func loadCheckpoint(path string) (State, map[string]*tensors.Tensor, map[string]
 		if err != nil {
 			return fail("variable %s: dtype %q: %v", v.Path, v.DType, err)
 		}
+		if _, dup := values[v.Path]; dup || !strings.HasPrefix(v.Path, "/") {
+			return fail("variable %q: duplicate or not an absolute path", v.Path)
+		}
+		if !ckptDTypes[dt] {
+			return fail("variable %s: unsupported dtype %q", v.Path, v.DType)
+		}
+		// The element count must fit the file before a shape is made of it.
+		left := int64(len(body) - p)
+		n := int64(1)
+		for _, d := range v.Dims {
+			if d < 0 || (d > 0 && n > left/int64(d)) {
+				return fail("variable %s: dimensions %v do not fit the file", v.Path, v.Dims)
+			}
+			n *= int64(d)
+		}
 		sh := shapes.Make(dt, v.Dims...)
-		if int64(sh.ByteSize()) != v.Bytes || v.Bytes > int64(len(body)-p) {
+		if n*int64(dt.Size()) != v.Bytes || int64(sh.ByteSize()) != v.Bytes || v.Bytes > left {
 			return fail("variable %s: %d bytes do not fit shape %s or the file", v.Path, v.Bytes, sh)
 		}
 		t := tensors.FromShape(sh)
@@ -284,3 +333,96 @@ func restoreStore(values map[string]*tensors.Tensor, trainable map[string]bool) 
 
 // zerosTensor returns a local tensor of zeros.
 func zerosTensor(sh shapes.Shape) *tensors.Tensor { return tensors.FromShape(sh) }
+
+// runFiles are the files of a run folder that hold or describe its work.
+var runFiles = []string{ConfigFile, HistoryFile, CheckpointLast, CheckpointBest}
+
+// runFilesIn lists the run files present in dir.
+func runFilesIn(dir string) []string {
+	var have []string
+	for _, f := range runFiles {
+		if _, err := os.Lstat(filepath.Join(dir, f)); err == nil {
+			have = append(have, f)
+		}
+	}
+	return have
+}
+
+// epochsOnDisk tells, in words, whether dir shows completed epochs of run
+// prev ("" if it does not): recorded in history.json or status.json, or a
+// checkpoint-best.
+func epochsOnDisk(dir string, prev *Result) string {
+	var why []string
+	if n := len(prev.History); n > 0 {
+		why = append(why, fmt.Sprintf("%s records %d epochs", HistoryFile, n))
+	}
+	if n := prev.Status.EpochsDone; n > 0 && n != len(prev.History) {
+		why = append(why, fmt.Sprintf("%s says %d epochs are done", StatusFile, n))
+	}
+	if _, err := os.Lstat(filepath.Join(dir, CheckpointBest)); err == nil {
+		why = append(why, CheckpointBest+" exists")
+	}
+	return strings.Join(why, " and ")
+}
+
+// verifyFinished checks the checkpoints a finished run claims: both are
+// present, pass their checksum and hold the epochs its status records.
+func verifyFinished(r *Result) error {
+	fail := func(file string, err error) error {
+		return fmt.Errorf("train: %s says it is finished, but %s: %w; it is not reused. Start over with --restart (moves the old files aside) or restore the file",
+			r.Dir, file, err)
+	}
+	for _, file := range []string{CheckpointLast, CheckpointBest} {
+		st, _, _, err := loadCheckpoint(filepath.Join(r.Dir, file))
+		if err != nil {
+			return fail(file, err)
+		}
+		switch {
+		case file == CheckpointLast && (st.EpochsDone != r.Status.EpochsDone || st.EpochsDone != len(r.History)):
+			return fail(file, fmt.Errorf("%w: it holds epoch %d, while %s says %d and %s records %d",
+				errCorrupt, st.EpochsDone, StatusFile, r.Status.EpochsDone, HistoryFile, len(r.History)))
+		case file == CheckpointBest && st.BestEpoch != r.Status.BestEpoch:
+			return fail(file, fmt.Errorf("%w: it holds epoch %d, while %s says the best is %d",
+				errCorrupt, st.BestEpoch, StatusFile, r.Status.BestEpoch))
+		}
+	}
+	return nil
+}
+
+// moveAside moves the files of the run in dir (and temporary files of
+// interrupted writes) into a new sub-folder "replaced-<UTC time>" and
+// returns it; "" when dir holds no run file. Nothing is deleted.
+func moveAside(dir string) (string, error) {
+	names := []string{ConfigFile, HistoryFile, StatusFile, DataFile, CheckpointLast, CheckpointBest}
+	tmps, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*"))
+	var move []string
+	for _, n := range names {
+		if _, err := os.Lstat(filepath.Join(dir, n)); err == nil {
+			move = append(move, n)
+		}
+	}
+	for _, t := range tmps {
+		move = append(move, filepath.Base(t))
+	}
+	if len(move) == 0 {
+		return "", nil
+	}
+	base := filepath.Join(dir, "replaced-"+time.Now().UTC().Format("20060102T150405Z"))
+	aside := base
+	for i := 2; ; i++ {
+		err := os.Mkdir(aside, 0o755)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", err
+		}
+		aside = fmt.Sprintf("%s-%d", base, i)
+	}
+	for _, n := range move {
+		if err := os.Rename(filepath.Join(dir, n), filepath.Join(aside, n)); err != nil {
+			return "", err
+		}
+	}
+	return aside, nil
+}

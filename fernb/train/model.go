@@ -37,7 +37,10 @@ type Model struct {
 }
 
 // Load restores the model of checkpoint "best" or "last" of a run onto
-// backend, which must stay open while the model is used.
+// backend, which must stay open while the model is used. Loading is strict:
+// a checkpoint whose variables are not exactly those the run's network
+// creates (a missing or unexpected variable, or another shape) is a
+// *VariablesError naming them.
 func (r *Result) Load(backend compute.Backend, which string) (*Model, error) {
 	var file string
 	switch which {
@@ -56,6 +59,13 @@ func (r *Result) Load(backend compute.Backend, which string) (*Model, error) {
 		if !strings.HasPrefix(p, "/"+ModelScope+"/") {
 			delete(values, p)
 		}
+	}
+	want, err := graphVariables(r.Config, false)
+	if err != nil {
+		return nil, fmt.Errorf("train: loading %s: %w", r.Dir, err)
+	}
+	if err := checkVariables(filepath.Join(r.Dir, file), values, want); err != nil {
+		return nil, fmt.Errorf("train: loading %s: %w", r.Dir, err)
 	}
 	store, err := restoreStore(values, trainable)
 	if err != nil {

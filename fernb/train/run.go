@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/fernb/fernb/fernb/augment"
@@ -92,6 +93,9 @@ type Result struct {
 	// Data records the data the run was trained on (data.json); nil for a
 	// run folder made before fernb recorded it.
 	Data *data.Record
+	// Replaced is the sub-folder where WithRestart moved the files of the
+	// run the folder held before ("" if none).
+	Replaced string
 }
 
 // NonFiniteError reports a loss that became NaN or infinite.
@@ -114,6 +118,7 @@ func (e *NonFiniteError) Error() string {
 type options struct {
 	progress ProgressFunc
 	resume   bool
+	restart  bool
 	backend  compute.Backend
 	stepHook func(epoch, step int)
 }
@@ -128,6 +133,12 @@ func WithProgress(fn ProgressFunc) Option { return func(o *options) { o.progress
 // the same configuration) from its last checkpoint. Without it Run refuses
 // to touch an unfinished run.
 func WithResume() Option { return func(o *options) { o.resume = true } }
+
+// WithRestart lets Run start over in a folder that holds a run, whatever its
+// state: the run's files are first moved aside into a sub-folder
+// "replaced-<UTC time>" of dir (nothing is deleted), then training starts
+// from epoch 1. `fer train --restart` uses it.
+func WithRestart() Option { return func(o *options) { o.restart = true } }
 
 // WithBackend trains on the given backend instead of creating one from
 // Config.Backend.
@@ -213,9 +224,16 @@ func Run(ctx context.Context, cfg Config, ds *data.Dataset, dir string, opts ...
 	var state State
 	var store *model.Store
 	rec := ds.Record()
+	replaced := ""
+	if o.restart {
+		var err error
+		if replaced, err = moveAside(dir); err != nil {
+			return nil, fmt.Errorf("train: restarting %s: %w", dir, err)
+		}
+	}
 	if prev, err := Open(dir); err == nil {
 		if !sameRun(prev.Config.normalized(), cfg) {
-			return nil, fmt.Errorf("train: %s holds a run with a different configuration (%s); choose another folder", dir, prev.Config.describe())
+			return nil, fmt.Errorf("train: %s holds a run with a different configuration (%s); choose another folder (or start over there with --restart)", dir, prev.Config.describe())
 		}
 		if prev.Data == nil {
 			return nil, &DataMismatchError{Dir: dir, Now: &rec}
@@ -224,27 +242,51 @@ func Run(ctx context.Context, cfg Config, ds *data.Dataset, dir string, opts ...
 			return nil, &DataMismatchError{Dir: dir, Run: prev.Data, Now: &rec, Reason: why}
 		}
 		if prev.Status.State == StateDone {
+			// A finished run is reused only if the checkpoints it claims
+			// are there, intact and at the epochs its status says.
+			if err := verifyFinished(prev); err != nil {
+				return nil, err
+			}
 			prev.Reused = true
 			return prev, nil
 		}
 		if !o.resume {
-			return nil, fmt.Errorf("train: %s holds an unfinished run (%s after %d/%d epochs); resume it (WithResume, fer train --resume) or choose another folder",
+			return nil, fmt.Errorf("train: %s holds an unfinished run (%s after %d/%d epochs); resume it (WithResume, fer train --resume), start over (--restart) or choose another folder",
 				dir, orUnknown(prev.Status.State), len(prev.History), cfg.Epochs)
 		}
-		st, values, trainable, err := loadCheckpoint(filepath.Join(dir, CheckpointLast))
+		last := filepath.Join(dir, CheckpointLast)
+		st, values, trainable, err := loadCheckpoint(last)
 		switch {
 		case err == nil:
+			if len(prev.History) > st.EpochsDone {
+				return nil, fmt.Errorf("train: cannot resume %s: %s records %d epochs but %s only %d (an older checkpoint?); start over with --restart",
+					dir, HistoryFile, len(prev.History), CheckpointLast, st.EpochsDone)
+			}
+			want, err := graphVariables(cfg, true)
+			if err != nil {
+				return nil, fmt.Errorf("train: resuming %s: %w", dir, err)
+			}
+			if err := checkVariables(last, values, want); err != nil {
+				return nil, fmt.Errorf("train: cannot resume %s: %w", dir, err)
+			}
 			state = st
 			if store, err = restoreStore(values, trainable); err != nil {
 				return nil, fmt.Errorf("train: resuming %s: %w", dir, err)
 			}
 		case errors.Is(err, fs.ErrNotExist):
-			// Stopped before the first checkpoint: start over.
+			// Stopped before the first checkpoint: start over, unless the
+			// folder shows that epochs were done (their checkpoint is lost,
+			// and starting over would overwrite what is left of them).
+			if done := epochsOnDisk(dir, prev); done != "" {
+				return nil, fmt.Errorf("train: cannot resume %s: %s is missing but %s; refusing to start over on top of them. Start over with --restart (moves the old files aside) or restore %s",
+					dir, CheckpointLast, done, CheckpointLast)
+			}
 		default:
-			return nil, fmt.Errorf("train: resuming %s: %w", dir, err)
+			return nil, fmt.Errorf("train: cannot resume %s: %w; start over with --restart (moves the old files aside)", dir, err)
 		}
-	} else if _, statErr := os.Stat(filepath.Join(dir, ConfigFile)); statErr == nil {
-		return nil, err
+	} else if leftovers := runFilesIn(dir); len(leftovers) > 0 {
+		// A folder with run files but no readable run: never train over it.
+		return nil, fmt.Errorf("%w\n(%s holds %s; start over with --restart, which moves them aside, or choose another folder)", err, dir, strings.Join(leftovers, ", "))
 	}
 	if err := writeJSON(filepath.Join(dir, DataFile), rec); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
@@ -273,7 +315,7 @@ func Run(ctx context.Context, cfg Config, ds *data.Dataset, dir string, opts ...
 	t := &trainer{cfg: cfg, ds: ds, dir: dir, opts: o, store: store, backend: backend, state: state,
 		status: Status{State: StateRunning, Epochs: cfg.Epochs, Backend: backendDesc}}
 	err := t.run(ctx)
-	res := &Result{Dir: dir, Config: cfg, History: t.state.History, Status: t.status, Data: &rec}
+	res := &Result{Dir: dir, Config: cfg, History: t.state.History, Status: t.status, Data: &rec, Replaced: replaced}
 	return res, err
 }
 

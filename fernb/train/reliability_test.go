@@ -1,0 +1,374 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// stoppedRun trains the resume test's run into dir and stops it (as Ctrl-C
+// or SIGTERM does) early in its second epoch: status "stopped", one epoch
+// in history.json, checkpoint-last and checkpoint-best at epoch 1.
+func stoppedRun(t *testing.T, backend compute.Backend, dir string) {
+	t.Helper()
+	cfg, ds := resumeSetup()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := Run(ctx, cfg, ds, dir, WithBackend(backend), withStepHook(func(epoch, step int) {
+		if epoch == 1 {
+			cancel()
+		}
+	}))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("stopping the run: %v", err)
+	}
+	r, err := Open(dir)
+	if err != nil || r.Status.State != StateStopped || len(r.History) != 1 {
+		t.Fatalf("stopped run: %v, %+v", err, r)
+	}
+}
+
+// fileBytes reads the run files of dir (missing ones are nil).
+func fileBytes(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	m := map[string][]byte{}
+	for _, f := range []string{ConfigFile, HistoryFile, StatusFile, DataFile, CheckpointLast, CheckpointBest} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err == nil {
+			m[f] = b
+		}
+	}
+	return m
+}
+
+// sameHistory compares histories without their timings.
+func sameHistory(t *testing.T, what string, got, want []Epoch) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d epochs, want %d", what, len(got), len(want))
+	}
+	for i := range want {
+		a, b := want[i], got[i]
+		a.Seconds, b.Seconds, a.ImagesPerSec, b.ImagesPerSec = 0, 0, 0, 0
+		if a != b {
+			t.Errorf("%s: epoch %d differs:\n want %+v\n got  %+v", what, i+1, a, b)
+		}
+	}
+}
+
+// TestResumeRefusesLostCheckpoint: a stopped run whose checkpoint-last was
+// deleted is not silently restarted (which overwrote checkpoint-best and the
+// history); --restart moves the old files aside and starts over.
+func TestResumeRefusesLostCheckpoint(t *testing.T) {
+	backend := testBackend(t, "go")
+	cfg, ds := resumeSetup()
+	ref, err := Run(context.Background(), cfg, ds, filepath.Join(t.TempDir(), "ref"), WithBackend(backend))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	stoppedRun(t, backend, dir)
+	if err := os.Remove(filepath.Join(dir, CheckpointLast)); err != nil {
+		t.Fatal(err)
+	}
+	before := fileBytes(t, dir)
+	_, err = Run(context.Background(), cfg, ds, dir, WithBackend(backend), WithResume())
+	if err == nil || !strings.Contains(err.Error(), "checkpoint-last is missing") || !strings.Contains(err.Error(), "--restart") ||
+		!strings.Contains(err.Error(), "history.json records 1 epochs") {
+		t.Fatalf("resume without checkpoint-last: %v, want a refusal naming the missing file and --restart", err)
+	}
+	after := fileBytes(t, dir)
+	for f, b := range before {
+		if !bytes.Equal(after[f], b) {
+			t.Errorf("the refused resume changed %s", f)
+		}
+	}
+
+	res, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend), WithResume(), WithRestart())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameHistory(t, "restarted run", res.History, ref.History)
+	if res.Replaced == "" || filepath.Dir(res.Replaced) != dir {
+		t.Fatalf("Replaced = %q, want a sub-folder of %s", res.Replaced, dir)
+	}
+	moved := fileBytes(t, res.Replaced)
+	for f, b := range before {
+		if !bytes.Equal(moved[f], b) {
+			t.Errorf("%s was not moved aside intact into %s", f, res.Replaced)
+		}
+	}
+}
+
+// TestRunRefusesOrphanFiles: a folder with checkpoints and history but no
+// readable config.json is not trained over.
+func TestRunRefusesOrphanFiles(t *testing.T) {
+	backend := testBackend(t, "go")
+	cfg, ds := resumeSetup()
+	dir := filepath.Join(t.TempDir(), "run")
+	stoppedRun(t, backend, dir)
+	if err := os.Remove(filepath.Join(dir, ConfigFile)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend), WithResume())
+	if err == nil || !strings.Contains(err.Error(), "not a run folder") || !strings.Contains(err.Error(), "checkpoint-best") {
+		t.Fatalf("Run over orphan run files: %v, want a refusal naming them", err)
+	}
+	if _, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend), WithRestart()); err != nil {
+		t.Fatalf("with restart: %v", err)
+	}
+}
+
+// TestFinishedRunVerified: a finished run is reused only when the
+// checkpoints it claims are intact and at the epochs recorded.
+func TestFinishedRunVerified(t *testing.T) {
+	backend := testBackend(t, "go")
+	cfg, ds := resumeSetup()
+	base := filepath.Join(t.TempDir(), "base")
+	if _, err := Run(context.Background(), cfg, ds, base, WithBackend(backend)); err != nil {
+		t.Fatal(err)
+	}
+	epoch1 := filepath.Join(t.TempDir(), "epoch1")
+	stoppedRun(t, backend, epoch1)
+
+	cases := []struct {
+		name   string
+		damage func(dir string) error
+		want   string // "" = reused
+	}{
+		{"intact", func(string) error { return nil }, ""},
+		{"best truncated", func(dir string) error { return truncate(filepath.Join(dir, CheckpointBest)) }, "checksum mismatch"},
+		{"last truncated", func(dir string) error { return truncate(filepath.Join(dir, CheckpointLast)) }, "checksum mismatch"},
+		{"best deleted", func(dir string) error { return os.Remove(filepath.Join(dir, CheckpointBest)) }, "no such file"},
+		{"last from epoch 1", func(dir string) error {
+			return copyFile(filepath.Join(epoch1, CheckpointLast), filepath.Join(dir, CheckpointLast))
+		}, "holds epoch 1"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			if err := os.CopyFS(dir, os.DirFS(base)); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.damage(dir); err != nil {
+				t.Fatal(err)
+			}
+			res, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend))
+			if c.want == "" {
+				if err != nil || !res.Reused {
+					t.Fatalf("intact finished run: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "not reused") {
+				t.Fatalf("Run = %v, want an error with %q", err, c.want)
+			}
+		})
+	}
+}
+
+func truncate(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	return os.Truncate(path, fi.Size()/2)
+}
+
+func copyFile(src, dst string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o644)
+}
+
+// TestStrictLoad: checkpoints with a missing or unexpected variable, or a
+// variable of another shape, are refused (with valid checksums), when
+// loading a model and when resuming.
+func TestStrictLoad(t *testing.T) {
+	backend := testBackend(t, "go")
+	cfg, ds := resumeSetup()
+	base := filepath.Join(t.TempDir(), "base")
+	if _, err := Run(context.Background(), cfg, ds, base, WithBackend(backend)); err != nil {
+		t.Fatal(err)
+	}
+	stopped := filepath.Join(t.TempDir(), "stopped")
+	stoppedRun(t, backend, stopped)
+
+	// The classifier: the last model variable in path order whose name
+	// says dense or its weights (the baseline's output layer).
+	_, vals, _, err := loadCheckpoint(filepath.Join(base, CheckpointBest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for p := range vals {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	classifier := ""
+	for _, p := range paths {
+		if sh := vals[p].Shape(); sh.Rank() == 2 && sh.Dimensions[1] == 7 {
+			classifier = p
+		}
+	}
+	if classifier == "" {
+		t.Fatalf("no [*, 7] classifier weight among %v", paths)
+	}
+	optVar := ""
+	_, lastVals, _, err := loadCheckpoint(filepath.Join(stopped, CheckpointLast))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := range lastVals {
+		if strings.HasPrefix(p, "/"+OptimizerScope+"/") {
+			optVar = p
+		}
+	}
+	if optVar == "" {
+		t.Fatal("checkpoint-last holds no optimizer variable")
+	}
+
+	edits := []struct {
+		name string
+		edit func(v map[string]*tensors.Tensor, target string)
+		want string
+	}{
+		{"missing", func(v map[string]*tensors.Tensor, target string) { delete(v, target) }, "missing 1 ("},
+		{"unexpected", func(v map[string]*tensors.Tensor, target string) {
+			v["/"+ModelScope+"/extra/weights"] = tensors.FromShape(shapes.Make(dtypes.Float32, 3))
+		}, "unexpected 1 (/model/extra/weights)"},
+		{"shape", func(v map[string]*tensors.Tensor, target string) {
+			v[target] = tensors.FromShape(shapes.Make(dtypes.Float32, 5, 7))
+		}, "shape mismatch 1 ("},
+	}
+	for _, e := range edits {
+		t.Run("load/"+e.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			if err := os.CopyFS(dir, os.DirFS(base)); err != nil {
+				t.Fatal(err)
+			}
+			rewriteCheckpoint(t, filepath.Join(dir, CheckpointBest), true, func(v map[string]*tensors.Tensor) { e.edit(v, classifier) })
+			r, err := Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := r.Load(backend, "best")
+			var ve *VariablesError
+			if !errors.As(err, &ve) || !strings.Contains(err.Error(), e.want) || !strings.Contains(err.Error(), CheckpointBest) {
+				if m != nil {
+					m.Close()
+				}
+				t.Fatalf("Load = %v, want a VariablesError with %q", err, e.want)
+			}
+			if e.name != "unexpected" && !strings.Contains(err.Error(), classifier) {
+				t.Errorf("error does not name %s: %v", classifier, err)
+			}
+		})
+		t.Run("resume/"+e.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			if err := os.CopyFS(dir, os.DirFS(stopped)); err != nil {
+				t.Fatal(err)
+			}
+			rewriteCheckpoint(t, filepath.Join(dir, CheckpointLast), false, func(v map[string]*tensors.Tensor) { e.edit(v, optVar) })
+			_, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend), WithResume())
+			var ve *VariablesError
+			if !errors.As(err, &ve) || !strings.Contains(err.Error(), e.want) {
+				t.Fatalf("resume = %v, want a VariablesError with %q", err, e.want)
+			}
+		})
+	}
+	// The intact checkpoints load.
+	r, err := Open(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, which := range []string{"best", "last"} {
+		m, err := r.Load(backend, which)
+		if err != nil {
+			t.Fatalf("Load(%s) of an intact run: %v", which, err)
+		}
+		m.Close()
+	}
+}
+
+// rewriteCheckpoint rewrites a checkpoint (with a valid checksum) after
+// edit changed its variables.
+func rewriteCheckpoint(t *testing.T, path string, modelOnly bool, edit func(map[string]*tensors.Tensor)) {
+	t.Helper()
+	st, vals, tr, err := loadCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(vals)
+	store, err := restoreStore(vals, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := saveCheckpoint(path, store, st, modelOnly); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := loadCheckpoint(path); err != nil {
+		t.Fatalf("rewritten checkpoint: %v", err)
+	}
+}
+
+// TestGraphVariablesAgree: for every network configuration, the variables
+// of the inference graph (what strict loading of checkpoint-best expects)
+// are exactly the model variables of the training graph (what training
+// saves), so strict loading accepts every checkpoint training writes.
+func TestGraphVariablesAgree(t *testing.T) {
+	cases := []struct {
+		name string
+		edit func(*Config)
+	}{
+		{"baseline", func(c *Config) { c.Model = "baseline" }},
+		{"baseline dropout", func(c *Config) { c.Model, c.Dropout = "baseline", 0.3 }},
+		{"resnet18", func(c *Config) { c.Model = "resnet18" }},
+		{"resnet18 nesterov dropout", func(c *Config) { c.Model, c.Optimizer, c.Momentum, c.Dropout = "resnet18", OptNesterov, 0.9, 0.2 }},
+		{"resnet18 adam", func(c *Config) { c.Model, c.Optimizer, c.Momentum = "resnet18", OptAdam, 0 }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			c.edit(&cfg)
+			if err := cfg.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			infer, err := graphVariables(cfg, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			trainVars, err := graphVariables(cfg, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			modelVars := map[string]*tensors.Tensor{}
+			opt := 0
+			for p, sh := range trainVars {
+				if strings.HasPrefix(p, "/"+ModelScope+"/") {
+					modelVars[p] = tensors.FromShape(sh)
+				} else if strings.HasPrefix(p, "/"+OptimizerScope+"/") {
+					opt++
+				}
+			}
+			if len(infer) < 4 || opt == 0 {
+				t.Fatalf("%d inference variables, %d optimizer variables", len(infer), opt)
+			}
+			if err := checkVariables("training graph", modelVars, infer); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
