@@ -171,14 +171,26 @@ func (f *Figure) Show() error {
 	if !gonbui.IsNotebook {
 		return nil
 	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, f.Image(ScreenDPI)); err != nil {
-		return fmt.Errorf("plots: encoding %q for display: %w", f.Name, err)
+	h, err := f.HTML()
+	if err != nil {
+		return err
 	}
-	gonbui.DisplayHTML(fmt.Sprintf(`<img src="data:image/png;base64,%s" style="width:%.0fpx;max-width:100%%" alt="%s"/>`,
-		base64.StdEncoding.EncodeToString(buf.Bytes()), f.Width.Points()*96/72, htmlAttr(f.Name)))
+	gonbui.DisplayHTML(h)
 	gonbui.Sync()
 	return gonbui.Error()
+}
+
+// HTML returns the figure as an HTML <img> element holding a ScreenDPI PNG
+// shown at the figure's physical size, with the figure's Name as its alt
+// text: what Show displays, for views updated in place
+// (gonbui.UpdateHTML).
+func (f *Figure) HTML() (string, error) {
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, f.Image(ScreenDPI)); err != nil {
+		return "", fmt.Errorf("plots: encoding %q for display: %w", f.Name, err)
+	}
+	return fmt.Sprintf(`<img src="data:image/png;base64,%s" style="width:%.0fpx;max-width:100%%" alt="%s"/>`,
+		base64.StdEncoding.EncodeToString(buf.Bytes()), f.Width.Points()*96/72, htmlAttr(f.Name)), nil
 }
 
 // Show displays each figure inline in a GoNB notebook (see Figure.Show); it

@@ -223,6 +223,14 @@ func TestShowOutsideNotebook(t *testing.T) {
 	if err := Show(f, nil); err != nil {
 		t.Errorf("Show(figs...) outside a notebook: %v", err)
 	}
+	f.Name = `conf "a"`
+	h, err := f.HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h, `<img src="data:image/png;base64,iVBOR`) || !strings.Contains(h, `alt="conf &quot;a&quot;"`) {
+		t.Errorf("HTML = %.80s...: want an <img> with an inline PNG and the escaped name as alt", h)
+	}
 	ShowMarkdown("| a |")
 }
 

@@ -30,6 +30,18 @@ const ExpectImageTag = "expect-image"
 // interactive widget cells, which hang without a browser.
 const SkipTag = "skip-execution"
 
+// HeadlessEnv is set to "1" in the environment of every notebook Execute
+// runs: cells read it (fernb.Interactive) to skip interactive widgets, which
+// would wait forever for a browser, and to keep only the final state of a
+// live view.
+const HeadlessEnv = "FERNB_HEADLESS"
+
+// ErrorClass is the HTML class of the box in which fernb's notebook cells
+// show an error as a readable message instead of a panic trace. Check
+// reports every output that holds one, so a cell that failed politely still
+// fails a headless run.
+const ErrorClass = "fernb-error"
+
 // Options control Execute.
 type Options struct {
 	// Jupyter is the jupyter executable (default: "jupyter" on $PATH).
@@ -88,7 +100,7 @@ func Execute(ctx context.Context, path string, opts Options) error {
 		"--output-dir", filepath.Dir(out), "--output", filepath.Base(out), abs}
 	cmd := exec.CommandContext(ctx, opts.Jupyter, args...)
 	cmd.Dir = filepath.Dir(abs)
-	cmd.Env = append(os.Environ(), opts.Env...)
+	cmd.Env = append(append(os.Environ(), HeadlessEnv+"=1"), opts.Env...)
 	if opts.Scale != "" {
 		cmd.Env = append(cmd.Env, ScaleEnv+"="+opts.Scale)
 	}
@@ -183,7 +195,8 @@ type nbFile struct {
 var badText = regexp.MustCompile(`(?m)^panic: |^goroutine \d+ \[|exit status [1-9]\d*|^fatal error: `)
 
 // Check reads an executed notebook and lists its problems: error outputs,
-// panics, goroutine traces or "exit status N" (N != 0) in any output text, and
+// errors shown in an ErrorClass box, panics, goroutine traces or "exit
+// status N" (N != 0) in any output text, and
 // cells tagged ExpectImageTag that display no PNG or SVG image. Cells tagged
 // SkipTag are ignored.
 func Check(path string) ([]Problem, error) {
@@ -224,6 +237,9 @@ func Check(path string) ([]Problem, error) {
 					}
 					if mime == "text/html" && strings.Contains(joinText(v), "<img") {
 						images++
+					}
+					if mime == "text/html" && strings.Contains(joinText(v), `class="`+ErrorClass+`"`) {
+						problems = append(problems, Problem{i, "error shown: " + firstLine(stripTags(joinText(v)))})
 					}
 				}
 			}
@@ -275,4 +291,13 @@ func around(text, m string) string {
 		line = line[:200] + "..."
 	}
 	return string(bytes.TrimSpace([]byte(line)))
+}
+
+var tags = regexp.MustCompile(`<[^>]*>`)
+
+// stripTags returns the text of an HTML fragment (tags removed, the common
+// entities decoded).
+func stripTags(h string) string {
+	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&quot;", `"`, "&#34;", `"`, "&#39;", "'", "&amp;", "&").
+		Replace(tags.ReplaceAllString(h, ""))
 }

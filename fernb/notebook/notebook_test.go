@@ -52,6 +52,9 @@ func TestCheck(t *testing.T) {
 		{"exit status 0 is fine", []map[string]any{cell(nil, stream("exit status 0\n"))}, nil},
 		{"missing image", []map[string]any{cell([]string{ExpectImageTag}, stream("no figure"))}, []string{"cell 0: expected an image"}},
 		{"skipped widget cell ignored", []map[string]any{cell([]string{SkipTag, ExpectImageTag})}, nil},
+		{"error box", []map[string]any{cell(nil), cell(nil, map[string]any{"output_type": "display_data", "metadata": map[string]any{},
+			"data": map[string]any{"text/html": `<div class="` + ErrorClass + `"><b>s.Train("01")</b>: step &quot;01&quot; not found</div>`}})},
+			[]string{`cell 1: error shown: s.Train("01"): step "01" not found`}},
 		{"panic in html", []map[string]any{cell(nil, map[string]any{"output_type": "display_data", "metadata": map[string]any{},
 			"data": map[string]any{"text/html": "<pre>panic: boom</pre>"}})}, nil}, // not at a line start: not a Go panic trace
 	}
