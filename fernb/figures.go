@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/fernb/fernb/fernb/augment"
 	"github.com/fernb/fernb/fernb/data"
 	"github.com/fernb/fernb/fernb/pca"
 	"github.com/fernb/fernb/fernb/train"
@@ -115,6 +116,12 @@ func (s *Study) AugmentationPreview(id string, index, n int) (*plots.Figure, err
 	if err != nil {
 		return nil, err
 	}
+	return s.augmentationFigure(cfg.Augment, index, n, "augmentation of step "+id+s.Label(), figName("augmentation", stepID(id)))
+}
+
+// augmentationFigure draws training face index and n versions of it under
+// augmentation a.
+func (s *Study) augmentationFigure(a augment.Config, index, n int, title, name string) (*plots.Figure, error) {
 	ds, err := s.Dataset()
 	if err != nil {
 		return nil, err
@@ -122,7 +129,7 @@ func (s *Study) AugmentationPreview(id string, index, n int) (*plots.Figure, err
 	if index < 0 || index >= ds.Train.Len() {
 		return nil, fmt.Errorf("image index %d out of range [0, %d)", index, ds.Train.Len())
 	}
-	p, err := cfg.Augment.Pipeline()
+	p, err := a.Pipeline()
 	if err != nil {
 		return nil, err
 	}
@@ -134,8 +141,8 @@ func (s *Study) AugmentationPreview(id string, index, n int) (*plots.Figure, err
 	for i, v := range views {
 		imgs = append(imgs, plots.Image{Pixels: v, Caption: fmt.Sprintf("#%d", i+1)})
 	}
-	f, err := plots.FaceGrid(imgs, plots.Columns(min(len(imgs), 9)), plots.Title("augmentation of step "+id+s.Label()))
-	return named(f, err, figName("augmentation", stepID(id)))
+	f, err := plots.FaceGrid(imgs, plots.Columns(min(len(imgs), 9)), plots.Title(title))
+	return named(f, err, name)
 }
 
 // histories opens the runs of the given steps.
@@ -254,4 +261,32 @@ func (s *Study) PCA(id string, limit int) ([]*plots.Figure, error) {
 		figs = append(figs, f)
 	}
 	return figs, nil
+}
+
+// TrainingCurves draws one step's loss, accuracy and learning rate per
+// epoch: the figure a training cell ends with (and its live view draws
+// after every epoch).
+func (s *Study) TrainingCurves(id string) (*plots.Figure, error) {
+	res, err := s.Result(id)
+	if err != nil {
+		return nil, err
+	}
+	name := filepath.Base(res.Dir)
+	return trainingFigure(name, res.History, fmt.Sprintf("%s: %d epochs%s", name, len(res.History), s.Label()))
+}
+
+// trainingFigure draws a run's history with its learning rate, named
+// "training-<run>".
+func trainingFigure(name string, h []train.Epoch, title string) (*plots.Figure, error) {
+	if len(h) == 0 {
+		return nil, fmt.Errorf("run %s has no finished epoch yet", name)
+	}
+	lr := plots.Series{Name: name}
+	for _, e := range h {
+		lr.X = append(lr.X, float64(e.Epoch))
+		lr.Y = append(lr.Y, e.LR)
+	}
+	f, err := plots.TrainingCurves([]plots.History{HistoryOf(name, h)}, []plots.Series{lr},
+		plots.Title(title))
+	return named(f, err, figName("training", name))
 }

@@ -3,7 +3,6 @@ package fernb
 import (
 	"context"
 	"fmt"
-	"html"
 	"io"
 	"os"
 	"path/filepath"
@@ -172,6 +171,11 @@ func (s *Study) Dataset() (*data.Dataset, error) {
 	return ds, nil
 }
 
+// UseData makes the study use ds instead of loading its own data: for
+// example a run's recorded data (data.Record.Reload), so that its figures
+// show the images it was trained and validated on.
+func (s *Study) UseData(ds *data.Dataset) { s.ds = ds }
+
 // subset keeps stratified subsets of the splits at scales that ask for it.
 func (s *Study) subset(ds *data.Dataset) error {
 	pick := func(sp **data.Split, n int) error {
@@ -257,8 +261,10 @@ func (s *Study) Train(id string) (*train.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []train.Option{train.WithBackend(b), train.WithProgress(s.progress(st.ID)), train.WithResume()}
+	progress, done := s.progress(st.ID)
+	opts := []train.Option{train.WithBackend(b), train.WithProgress(progress), train.WithResume()}
 	res, err := train.Run(context.Background(), cfg, ds, s.RunDir(st.ID), opts...)
+	done()
 	if err != nil {
 		return res, fmt.Errorf("step %s: %w", st.ID, err)
 	}
@@ -295,25 +301,25 @@ func (s *Study) runName(id string) (string, error) {
 	return "", err
 }
 
-// progress returns the training progress sink: a live-updated line in a
-// notebook, text lines (one every 30 s and one per epoch) elsewhere.
-func (s *Study) progress(id string) train.ProgressFunc {
-	if !gonbui.IsNotebook {
-		w := s.Log
-		if w == nil {
-			w = os.Stderr
-		}
-		return train.TextProgress(w, 30*time.Second)
+// progress returns the training progress sink and the function to call when
+// the training ends: in a live notebook, a progress bar and curves updated
+// in place (erased at the end, so the cell keeps only what it displays
+// next); headless (fer report, CI), nothing, so the executed notebook keeps
+// only the final state; outside a notebook, text lines (one every 30 s and
+// one per epoch).
+func (s *Study) progress(id string) (train.ProgressFunc, func()) {
+	switch {
+	case Interactive():
+		v := newLiveView(stepID(id), s.Label())
+		return v.progress, v.close
+	case gonbui.IsNotebook:
+		return nil, func() {}
 	}
-	htmlID := "fernb-progress-" + gonbui.UniqueID()
-	var last time.Time
-	return func(p train.Progress) {
-		if p.Phase != "epoch" && time.Since(last) < time.Second {
-			return
-		}
-		last = time.Now()
-		gonbui.UpdateHTML(htmlID, fmt.Sprintf("<pre>%s: %s</pre>", html.EscapeString(id), html.EscapeString(p.String())))
+	w := s.Log
+	if w == nil {
+		w = os.Stderr
 	}
+	return train.TextProgress(w, 30*time.Second), func() {}
 }
 
 // model loads a step's trained model ("best" or "last" checkpoint) on the
