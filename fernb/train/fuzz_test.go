@@ -1,0 +1,106 @@
+package train
+
+import (
+	"crypto/sha256"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// smallCheckpoint returns the bytes of a valid checkpoint with two small
+// variables and one epoch of history.
+func smallCheckpoint(f *testing.F) []byte {
+	store := model.NewStore()
+	for _, v := range []struct {
+		path string
+		t    *tensors.Tensor
+	}{
+		{"/model/dense/weights", tensors.FromShape(shapes.Make(dtypes.Float32, 2, 3))},
+		{"/optimizer/step", tensors.FromScalar(int64(7))},
+	} {
+		if _, err := store.CreateVariable(v.path, v.t); err != nil {
+			f.Fatal(err)
+		}
+	}
+	path := filepath.Join(f.TempDir(), "ckpt")
+	st := State{EpochsDone: 1, History: []Epoch{{Epoch: 1, TrainLoss: 1.5, LR: 0.1, Steps: 2}}, BestEpoch: 1}
+	if err := saveCheckpoint(path, store, st, false); err != nil {
+		f.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return b
+}
+
+// FuzzParseCheckpoint checks that no checkpoint file content panics or is
+// accepted inconsistently. Each input is tried as it is (the checksum
+// rejects almost everything) and with its last 32 bytes replaced by the
+// right SHA-256, so that the header and variable parsing behind the
+// checksum is fuzzed too.
+func FuzzParseCheckpoint(f *testing.F) {
+	good := smallCheckpoint(f)
+	if _, _, _, err := parseCheckpoint("seed", good); err != nil {
+		f.Fatalf("seed: %v", err)
+	}
+	f.Add(good)
+	f.Add(good[:len(good)/2])
+	f.Add([]byte(ckptMagic))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		check := func(b []byte) {
+			st, vals, tr, err := parseCheckpoint("fuzz", b)
+			if err != nil {
+				return
+			}
+			if st.EpochsDone != len(st.History) || len(vals) != len(tr) {
+				t.Fatalf("accepted an inconsistent checkpoint: state %+v, %d values, %d flags", st, len(vals), len(tr))
+			}
+			for p, v := range vals {
+				if v.Shape().ByteSize() > int64(len(b)) {
+					t.Fatalf("variable %s: %s larger than the file", p, v.Shape())
+				}
+			}
+			if _, err := restoreStore(vals, tr); err != nil {
+				return
+			}
+		}
+		check(b)
+		if len(b) > sha256.Size {
+			fixed := append([]byte(nil), b[:len(b)-sha256.Size]...)
+			sum := sha256.Sum256(fixed)
+			check(append(fixed, sum[:]...))
+		}
+	})
+}
+
+// FuzzDecodeRunJSON checks that no content of a run folder's JSON files
+// (config.json, history.json, status.json) panics, and that an accepted
+// configuration can be validated.
+func FuzzDecodeRunJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"model":"baseline","epochs":2,"batch_size":16,"lr":0.1}`,
+		`[{"epoch":1,"train_loss":1.2,"train_acc":0.3,"has_val":true,"val_acc":0.4,"lr":0.1,"steps":3}]`,
+		`{"state":"done","epochs_done":2,"epochs":2,"best_epoch":1,"best_val_acc":0.5}`,
+		`{"model":"resnet18","augment":{"hflip":true,"rotate":1e309}}`,
+		`{} {}`, `null`, `{"unknown":1}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cfg := DefaultConfig()
+		if decodeJSON("config.json", b, &cfg) == nil {
+			_ = cfg.normalized().Validate()
+			_ = cfg.describe()
+		}
+		var h []Epoch
+		_ = decodeJSON("history.json", b, &h)
+		var st Status
+		_ = decodeJSON("status.json", b, &st)
+	})
+}
