@@ -3,10 +3,10 @@ package data
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 	"image"
 	"image/png"
+	"os"
+	"path/filepath"
 	"testing"
 )
 

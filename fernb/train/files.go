@@ -349,8 +349,11 @@ func runFilesIn(dir string) []string {
 }
 
 // epochsOnDisk tells, in words, whether dir shows completed epochs of run
-// prev ("" if it does not): recorded in history.json or status.json, or a
-// checkpoint-best.
+// prev whose checkpoint-last is missing ("" if it does not): recorded in
+// history.json or status.json, or a checkpoint-best past epoch 1 (or
+// unreadable). A checkpoint-best of epoch 1 alone is what a crash during the
+// first checkpoint-last write leaves (checkpoint-best is written first),
+// and starting over rewrites it identically.
 func epochsOnDisk(dir string, prev *Result) string {
 	var why []string
 	if n := len(prev.History); n > 0 {
@@ -359,8 +362,15 @@ func epochsOnDisk(dir string, prev *Result) string {
 	if n := prev.Status.EpochsDone; n > 0 && n != len(prev.History) {
 		why = append(why, fmt.Sprintf("%s says %d epochs are done", StatusFile, n))
 	}
-	if _, err := os.Lstat(filepath.Join(dir, CheckpointBest)); err == nil {
-		why = append(why, CheckpointBest+" exists")
+	best := filepath.Join(dir, CheckpointBest)
+	if _, err := os.Lstat(best); err == nil {
+		st, _, _, err := loadCheckpoint(best)
+		switch {
+		case err != nil:
+			why = append(why, fmt.Sprintf("%s exists (%v)", CheckpointBest, err))
+		case st.EpochsDone > 1 || len(why) > 0:
+			why = append(why, fmt.Sprintf("%s holds epoch %d", CheckpointBest, st.BestEpoch))
+		}
 	}
 	return strings.Join(why, " and ")
 }
@@ -425,4 +435,15 @@ func moveAside(dir string) (string, error) {
 		}
 	}
 	return aside, nil
+}
+
+// removeStaleTemps removes the temporary files that writeAtomic leaves in
+// dir when the process dies during a write (their targets are intact).
+func removeStaleTemps(dir string) {
+	for _, n := range []string{ConfigFile, HistoryFile, StatusFile, DataFile, CheckpointLast, CheckpointBest} {
+		tmps, _ := filepath.Glob(filepath.Join(dir, "."+n+".tmp-*"))
+		for _, t := range tmps {
+			os.Remove(t)
+		}
+	}
 }

@@ -288,6 +288,9 @@ func Run(ctx context.Context, cfg Config, ds *data.Dataset, dir string, opts ...
 		// A folder with run files but no readable run: never train over it.
 		return nil, fmt.Errorf("%w\n(%s holds %s; start over with --restart, which moves them aside, or choose another folder)", err, dir, strings.Join(leftovers, ", "))
 	}
+	// Temporary files of writes interrupted by a crash or kill -9 (the
+	// files they were replacing are intact) go.
+	removeStaleTemps(dir)
 	if err := writeJSON(filepath.Join(dir, DataFile), rec); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}

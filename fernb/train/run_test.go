@@ -146,6 +146,10 @@ func resumeSetup() (Config, *data.Dataset) {
 const childEnv = "FERNB_TRAIN_TEST_CHILD_DIR"
 
 func TestMain(m *testing.M) {
+	if v := os.Getenv(faultEnv); v != "" {
+		dir, p, _ := strings.Cut(v, "|")
+		faultChild(dir, faultPoint(p))
+	}
 	if dir := os.Getenv(childEnv); dir != "" {
 		// Child process of TestResumeAfterKill: train slowly from the second
 		// epoch on, so that the parent can kill it mid-epoch.
