@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/fernb/fernb/fernb"
@@ -170,6 +171,7 @@ func runTrain(args []string) error {
 	fs.String("scale", "", "with --step: the epochs, steps per epoch and batch size of scale quick, short, cpu or full (default full: the study's own)")
 	runDir := fs.String("run", "", "run folder (required)")
 	resume := fs.Bool("resume", false, "continue the unfinished run in --run from its last checkpoint")
+	restart := fs.Bool("restart", false, "start over in --run: the run it holds is first moved aside into --run/replaced-<time>/")
 	every := fs.Duration("progress", 10*time.Second, "interval between step progress lines (0: epochs only)")
 	df := addDataFlags(fs)
 	*df.trainval = stepTrainVal
@@ -228,13 +230,19 @@ func runTrain(args []string) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "training %d images (val %d) into %s\n", ds.Train.Len(), ds.Val.Len(), *runDir)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := stopOnSignal()
 	defer stop()
 	opts := []train.Option{train.WithProgress(train.TextProgress(os.Stdout, *every))}
 	if *resume {
 		opts = append(opts, train.WithResume())
 	}
+	if *restart {
+		opts = append(opts, train.WithRestart())
+	}
 	res, err := train.Run(ctx, cfg, ds, *runDir, opts...)
+	if res != nil && res.Replaced != "" {
+		fmt.Fprintf(os.Stderr, "the run %s held before was moved to %s\n", *runDir, res.Replaced)
+	}
 	if err != nil {
 		return err
 	}
@@ -243,6 +251,26 @@ func runTrain(args []string) error {
 	}
 	fmt.Printf("run %s: %s; best epoch %d (val acc %.2f%%); backend %s\n", res.Dir, res.Status.State, res.Status.BestEpoch, 100*res.Status.BestValAcc, res.Status.Backend)
 	return nil
+}
+
+// stopSignals stop training the way Ctrl-C does: SIGINT, and SIGTERM (docker
+// stop, batch schedulers, systemd).
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM}
+
+// stopOnSignal returns a context cancelled by the first of stopSignals:
+// training then stops between steps with its last checkpoint intact and
+// status "stopped" (resumable with --resume). A second signal is not caught
+// and ends the process at once.
+func stopOnSignal() (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
+	go func() {
+		<-ctx.Done()
+		if cause := context.Cause(ctx); cause != context.Canceled {
+			fmt.Fprintf(os.Stderr, "fer train: %v: stopping after the current step, keeping the last checkpoint (send the signal again to quit at once)\n", cause)
+		}
+		stop()
+	}()
+	return ctx, stop
 }
 
 // flagSet tells whether the flag was given on the command line.

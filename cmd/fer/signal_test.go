@@ -1,0 +1,100 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fernb/fernb/fernb/train"
+)
+
+// ferArgsEnv, when set in the environment of this test binary, makes it run
+// as the fer command with these arguments (separated by newlines).
+const ferArgsEnv = "FERNB_TEST_FER_ARGS"
+
+func TestMain(m *testing.M) {
+	if args := os.Getenv(ferArgsEnv); args != "" {
+		os.Args = append([]string{"fer"}, strings.Split(args, "\n")...)
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestTrainStopsOnSIGTERM sends SIGTERM (what docker stop and batch
+// schedulers send) to a training fer process: it stops like Ctrl-C, with
+// status "stopped" and a consistent last checkpoint, and the run resumes.
+func TestTrainStopsOnSIGTERM(t *testing.T) {
+	t.Setenv("FER_DATA", "")
+	run := filepath.Join(t.TempDir(), "run")
+	args := []string{"train", "--model", "baseline", "--epochs", "400", "--max-steps", "2", "--batch", "16",
+		"--synthetic", "64", "--backend", "go", "--progress", "0", "--run", run}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), ferArgsEnv+"="+strings.Join(args, "\n"))
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		r, err := train.Open(run)
+		if err == nil && len(r.History) >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no 2 epochs in 90 s:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("fer train after SIGTERM: %v, want exit status 1 (stopped)\n%s", err, out.String())
+	}
+	r, err := train.Open(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status.State != train.StateStopped || r.Status.EpochsDone < 2 || r.Status.EpochsDone != len(r.History) {
+		t.Fatalf("after SIGTERM: status %+v with %d epochs in history, want stopped\n%s", r.Status, len(r.History), out.String())
+	}
+	if !strings.Contains(out.String(), "terminated signal received") {
+		t.Errorf("output does not say the signal stopped it:\n%s", out.String())
+	}
+	// The run resumes from where it stopped (and stops again on SIGTERM).
+	done := r.Status.EpochsDone
+	resume := append(slices.Clone(args), "--resume")
+	cmd = exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), ferArgsEnv+"="+strings.Join(resume, "\n"))
+	out.Reset()
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		r, err := train.Open(run)
+		if err == nil && len(r.History) >= done+1 {
+			break
+		}
+		if time.Now().After(deadline.Add(60 * time.Second)) {
+			cmd.Process.Kill()
+			t.Fatalf("the resumed run did not advance:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	r, err = train.Open(run)
+	if err != nil || r.Status.State != train.StateStopped || r.History[0].Epoch != 1 || len(r.History) <= done {
+		t.Fatalf("after resuming and stopping again: %v %+v\n%s", err, r.Status, out.String())
+	}
+}
