@@ -226,3 +226,23 @@ func TestFormatDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestGradCAMOfOneFace(t *testing.T) {
+	s := quickStudy(t)
+	if _, err := s.Train("00"); err != nil {
+		t.Fatal(err)
+	}
+	f, err := s.GradCAMOf("00", "test", 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Name != "gradcam-00-baseline-test-5" || f.Width < 2.9*72 {
+		t.Errorf("one face: figure %q %.1f in wide, want gradcam-00-baseline-test-5 at 3 in", f.Name, float64(f.Width/72))
+	}
+	if _, err := s.GradCAMOf("00", "test", 1<<20); err == nil || !strings.Contains(err.Error(), "out of range") {
+		t.Errorf("a face out of range: %v", err)
+	}
+	if _, err := s.GradCAMOf("00", "test"); err == nil {
+		t.Error("no face: no error")
+	}
+}

@@ -390,8 +390,11 @@ func (s *Study) gradCAMFigure(m *train.Model, id, split string, sp *data.Split, 
 			i, data.Classes[sp.Labels[i]], data.Classes[h.Class], 100*h.Probs[h.Class])}
 		names = append(names, fmt.Sprint(i))
 	}
-	f, err := plots.HeatmapOverlay(imgs, heats, plots.Columns(min(7, len(imgs))),
-		plots.Title(fmt.Sprintf("Grad-CAM, step %s, %s%s", id, split, s.Label())))
+	opts := []plots.Option{plots.Columns(min(7, len(imgs))), plots.Title(fmt.Sprintf("Grad-CAM, step %s, %s%s", id, split, s.Label()))}
+	if len(imgs) == 1 {
+		opts = append(opts, plots.Size(3, 0)) // one face: large enough to see where it looks
+	}
+	f, err := plots.HeatmapOverlay(imgs, heats, opts...)
 	return named(f, err, figName(names...))
 }
 
