@@ -15,17 +15,15 @@ import (
 	"github.com/janpfeifer/gonb/gonbui"
 )
 
-// Must returns v, or panics with err: notebook cells use it to stay short,
-// e.g. fernb.Must(s.Train("01")).
+// Must returns v, or panics with err. Notebook cells do not need it (the
+// Notebook handle shows errors as messages); the Show* methods use it, and a
+// Notebook call turns their panic into a message.
 func Must[T any](v T, err error) T {
 	if err != nil {
 		panic(err)
 	}
 	return v
 }
-
-// MustOpenStudy is OpenStudy for notebook cells: it panics on error.
-func MustOpenStudy() *Study { return Must(OpenStudy()) }
 
 // ShowHeader displays the study's description (data, scale, backend,
 // hardware) as Markdown in a notebook, or prints it elsewhere.

@@ -14,8 +14,9 @@ import (
 
 // Show displays a figure inline (in a notebook) and saves it as a PNG in the
 // study's plots folder, named after the figure. It takes the (figure, error)
-// pair the figure functions return, so a cell reads
-// `s.Show(s.Curves("01", "02"))`. It returns the PNG's path.
+// pair the figure functions return: `s.Show(s.Curves("01", "02"))`. It
+// returns the PNG's path. Notebook cells use Notebook's methods, which also
+// keep the figure for Export.
 func (s *Study) Show(f *plots.Figure, err error) (string, error) {
 	if err != nil {
 		return "", err
@@ -25,13 +26,6 @@ func (s *Study) Show(f *plots.Figure, err error) (string, error) {
 		return "", err
 	}
 	return path, f.Show()
-}
-
-// MustShow is Show for notebook cells: it panics on error.
-func (s *Study) MustShow(f *plots.Figure, err error) {
-	if _, err := s.Show(f, err); err != nil {
-		panic(err)
-	}
 }
 
 // figName makes a file-name-safe figure name.

@@ -39,9 +39,9 @@ const (
 )
 
 // Study is the report's state: where the data is, at which scale the steps
-// run, and where runs and figures go. It is cheap to make: notebook cells
-// each call OpenStudy, and runs persist in run folders, so a later cell reuses
-// what an earlier one trained.
+// run, and where runs and figures go. It is cheap to make: every notebook
+// cell opens it again (through Notebook, Open), and runs persist in run
+// folders, so a later cell reuses what an earlier one trained.
 type Study struct {
 	// Data says where the data comes from (Path "" for synthetic faces).
 	Data DataLocation
