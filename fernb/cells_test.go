@@ -246,3 +246,25 @@ func TestGradCAMOfOneFace(t *testing.T) {
 		t.Error("no face: no error")
 	}
 }
+
+func TestExplorersWithoutBrowser(t *testing.T) {
+	s := quickStudy(t)
+	n := &Notebook{Study: s, SessionDir: t.TempDir()}
+	if out := captureStderr(t, n.ExploreRuns); !strings.Contains(out, "s.ExploreRuns() failed: no trained run") {
+		t.Errorf("ExploreRuns with no run: %q", out)
+	}
+	errs := captureStderr(t, func() {
+		n.Train("00")
+		n.ExploreAugmentation("06")
+		n.ExploreRuns()
+		n.ExploreGradCAM("00", "test")
+	})
+	if errs != "" {
+		t.Fatalf("explorers failed outside a notebook: %s", errs)
+	}
+	shown, err := shownFigures(n.SessionDir)
+	want := "training-00-baseline augmentation-06-resized-crop-strength100-face0 confusion-00-baseline-test misclassified-00-baseline-test gradcam-00-baseline-test-0"
+	if err != nil || strings.Join(shown, " ") != want {
+		t.Errorf("explorers' starting views kept: %q (%v), want %s", shown, err, want)
+	}
+}

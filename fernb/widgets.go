@@ -31,10 +31,13 @@ var (
 var errNoFrontEnd = errors.New("no browser answered the widget")
 
 // headlessNote shows why an explorer shows a fixed view instead of its
-// widgets.
-func headlessNote(what string) {
-	showMarkdown("*Interactive " + what + ": open this notebook in JupyterLab (`./fernb.sh lab`) to use it. " +
-		"Run headless (fer report, CI), it shows its starting view instead.*")
+// widgets: the run is headless, or (noAnswer) no browser answered.
+func headlessNote(what string, noAnswer bool) {
+	why := "Run headless (fer report, CI), it shows its starting view instead."
+	if noAnswer {
+		why = fmt.Sprintf("No browser answered its widgets within %s, so it shows its starting view instead.", WidgetAnswerTimeout)
+	}
+	showMarkdown("*Interactive " + what + ": open this notebook in JupyterLab (`./fernb.sh lab`) to use it. " + why + "*")
 }
 
 // panel is an explorer's widgets and view in a notebook: a block of
@@ -86,16 +89,16 @@ func (p *panel) watch(c *comms.AddressChan[int], value *atomic.Int64) {
 	}()
 }
 
-// slider adds a labelled slider; show formats its value next to it.
-func (p *panel) slider(label string, lo, hi, value int, show func(int) string) (*atomic.Int64, error) {
+// slider adds a labelled slider whose position goes into v (starting at
+// value); show formats the position next to it.
+func (p *panel) slider(label string, lo, hi, value int, show func(int) string, v *atomic.Int64) error {
 	spanID := "fernb-value-" + gonbui.UniqueID()
 	dom.Append(p.divID, fmt.Sprintf(`<span style="display:inline-block;min-width:8em">%s</span>`, html.EscapeString(label)))
 	var s *widgets.SliderBuilder
 	if err := within(func() { s = widgets.Slider(lo, hi, value).AppendTo(p.divID).Done() }); err != nil {
-		return nil, err
+		return err
 	}
 	dom.Append(p.divID, fmt.Sprintf(` <span id="%s" style="font-family:monospace">%s</span><br/>`, spanID, html.EscapeString(show(value))))
-	v := &atomic.Int64{}
 	v.Store(int64(value))
 	c := s.Listen().LatestOnly()
 	p.closers = append(p.closers, c.Close)
@@ -109,20 +112,21 @@ func (p *panel) slider(label string, lo, hi, value int, show func(int) string) (
 			}
 		}
 	}()
-	return v, nil
+	return nil
 }
 
-// choice adds a labelled drop-down list.
-func (p *panel) choice(label string, options []string) (*atomic.Int64, error) {
+// choice adds a labelled drop-down list whose choice (an index of options,
+// starting at 0) goes into v.
+func (p *panel) choice(label string, options []string, v *atomic.Int64) error {
 	dom.Append(p.divID, fmt.Sprintf(`<span style="display:inline-block;min-width:8em">%s</span>`, html.EscapeString(label)))
 	var s *widgets.SelectBuilder
 	if err := within(func() { s = widgets.Select(options).AppendTo(p.divID).Done() }); err != nil {
-		return nil, err
+		return err
 	}
 	dom.Append(p.divID, "<br/>")
-	v := &atomic.Int64{}
+	v.Store(0)
 	p.watch(s.Listen().LatestOnly(), v)
-	return v, nil
+	return nil
 }
 
 // doneButton adds the button that closes the explorer.
@@ -201,7 +205,7 @@ func (n *Notebook) explore(what, title string, controls func(p *panel) error, vi
 		return nil
 	}
 	if !Interactive() {
-		headlessNote(what)
+		headlessNote(what, false)
 		return final()
 	}
 	p := openPanel(title)
@@ -212,7 +216,7 @@ func (n *Notebook) explore(what, title string, controls func(p *panel) error, vi
 	if err != nil {
 		p.close()
 		if errors.Is(err, errNoFrontEnd) {
-			headlessNote(what)
+			headlessNote(what, true)
 			return final()
 		}
 		return err
@@ -282,17 +286,14 @@ func (n *Notebook) ExploreAugmentation(id string) {
 			return err
 		}
 		faces := min(ds.Train.Len(), 1000)
-		var strength, face *atomic.Int64
-		strength, face = &atomic.Int64{}, &atomic.Int64{}
+		strength, face := &atomic.Int64{}, &atomic.Int64{}
 		strength.Store(100)
 		return n.explore("augmentation explorer (strength and face sliders)", "augmentation of step "+stepID(id),
 			func(p *panel) error {
-				var err error
-				if strength, err = p.slider("strength", 0, 100, 100, func(v int) string { return fmt.Sprintf("%d %%", v) }); err != nil {
+				if err := p.slider("strength", 0, 100, 100, func(v int) string { return fmt.Sprintf("%d %%", v) }, strength); err != nil {
 					return err
 				}
-				face, err = p.slider("training face", 0, faces-1, 0, func(v int) string { return fmt.Sprintf("#%d", v) })
-				return err
+				return p.slider("training face", 0, faces-1, 0, func(v int) string { return fmt.Sprintf("#%d", v) }, face)
 			},
 			func() ([]*plots.Figure, error) {
 				f, err := s.AugmentationAt(id, float64(strength.Load())/100, int(face.Load()), 11)
@@ -325,12 +326,10 @@ func (n *Notebook) ExploreRuns() {
 		run, split := &atomic.Int64{}, &atomic.Int64{}
 		return n.explore("run explorer (run and split lists)", "confusion matrix and mistakes",
 			func(p *panel) error {
-				var err error
-				if run, err = p.choice("run", runs); err != nil {
+				if err := p.choice("run", runs, run); err != nil {
 					return err
 				}
-				split, err = p.choice("split", splits)
-				return err
+				return p.choice("split", splits, split)
 			},
 			func() ([]*plots.Figure, error) {
 				id, sp := runs[run.Load()], splits[split.Load()]
@@ -415,11 +414,9 @@ func (n *Notebook) ExploreGradCAM(id, split string) {
 		face := &atomic.Int64{}
 		return n.explore("Grad-CAM explorer (face slider)", "Grad-CAM of step "+stepID(id)+" on "+split,
 			func(p *panel) error {
-				var err error
-				face, err = p.slider("face", 0, min(sp.Len(), 1000)-1, 0, func(v int) string {
+				return p.slider("face", 0, min(sp.Len(), 1000)-1, 0, func(v int) string {
 					return fmt.Sprintf("#%d (%s)", v, data.Classes[sp.Labels[v]])
-				})
-				return err
+				}, face)
 			},
 			func() ([]*plots.Figure, error) {
 				f, err := s.gradCAMFigure(m, id, split, sp, []int{int(face.Load())})
