@@ -23,6 +23,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOOLS="$ROOT/.tools"
 VENV="${FERNB_VENV:-$ROOT/.venv}"
 GO_VERSION=1.26.8
+# SHA-256 of the Go module proxy's golang.org/toolchain@v0.0.1-go$GO_VERSION.linux-amd64.zip
+# (checked before the toolchain is unpacked; change both together).
+GO_TOOLCHAIN_SHA256=30c2b1bf7dcc88d3eb0a1364e47ddd9128edb3110a30e8a0ef61cd5856b31de7
 PLUGIN_DIR="${FERNB_PLUGIN_INSTALL_DIR:-$HOME/.local/lib/go-xla}"
 
 log() { printf '[fernb] %s\n' "$*" >&2; }
@@ -73,6 +76,12 @@ setup_go() {
 	log "Go >= 1.26 not found (have '${have:-none}'): fetching go$GO_VERSION from the Go module proxy"
 	mkdir -p "$TOOLS"
 	curl -fsSL -o "$zip" "$proxy/golang.org/toolchain/@v/v0.0.1-go$GO_VERSION.linux-amd64.zip"
+	local got
+	got=$(sha256sum "$zip" | cut -d' ' -f1)
+	if [ "$got" != "$GO_TOOLCHAIN_SHA256" ]; then
+		rm -f "$zip"
+		die "the Go toolchain zip from $proxy has SHA-256 $got, want $GO_TOOLCHAIN_SHA256 (pinned in fernb.sh): refused"
+	fi
 	rm -rf "$TOOLS/go" "$TOOLS/go-unzip"
 	unzip -q "$zip" -d "$TOOLS/go-unzip"
 	mv "$TOOLS/go-unzip/golang.org/toolchain@v0.0.1-go$GO_VERSION.linux-amd64" "$TOOLS/go"
@@ -92,7 +101,7 @@ setup_python() {
 	fi
 	if ! stamp_ok "$VENV/.fernb-stamp" "$want"; then
 		log "installing Jupyter (nbclient, nbconvert, JupyterLab) into $VENV"
-		"$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/scripts/requirements.txt"
+		"$VENV/bin/python" -m pip install -q --disable-pip-version-check --require-hashes -r "$ROOT/scripts/requirements.txt"
 		log "installing the XLA CPU PJRT plugin wheel (pinned by SHA-256)"
 		"$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps --require-hashes \
 			-r "$ROOT/scripts/requirements-xla.txt"
@@ -119,12 +128,12 @@ setup_plugin() {
 # xla package finds xla_cuda_plugin.so inside the virtualenv by itself.
 setup_cuda() {
 	log "installing the XLA CUDA plugin (jax-cuda13-pjrt and NVIDIA's CUDA 13 libraries) into $VENV"
-	"$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/scripts/requirements-cuda.txt"
+	"$VENV/bin/python" -m pip install -q --disable-pip-version-check --require-hashes -r "$ROOT/scripts/requirements-cuda.txt"
 }
 
 setup_bench() {
 	log "installing PyTorch (CPU) for fer bench into $VENV"
-	"$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/scripts/requirements-bench.txt"
+	"$VENV/bin/python" -m pip install -q --disable-pip-version-check --require-hashes -r "$ROOT/scripts/requirements-bench.txt"
 }
 
 setup_go_tools() {
@@ -188,6 +197,13 @@ cmd_report() {
 	"$TOOLS/bin/fer" report
 }
 
+# Packages whose tests need no XLA (run under the race detector), and every
+# fuzz target as package:Target (TestFuzzTargetsListed in fernb/train keeps
+# the list complete).
+RACE_PACKAGES="./fernb/data ./fernb/augment ./fernb/pca ./plots"
+FUZZ_TARGETS="fernb/data:FuzzParseCSV fernb/data:FuzzDecodeImage fernb/data:FuzzParseCache fernb/train:FuzzParseCheckpoint fernb/train:FuzzDecodeRunJSON"
+FUZZ_TIME="${FERNB_FUZZ_TIME:-5s}"
+
 cmd_test() {
 	setup
 	# XLA CPU is part of what the tests check: no skipping when it is missing.
@@ -202,6 +218,13 @@ cmd_test() {
 	go vet ./...
 	log "go test (Go backend and XLA CPU)"
 	go test -count=1 -timeout 25m ./...
+	log "go test -race on the packages that do not need XLA (speed tests skipped: the race detector slows code ~10x)"
+	FER_DATA= go test -race -count=1 -timeout 15m -skip 'TestFitSpeed' $RACE_PACKAGES
+	log "fuzz smoke: every fuzz target for ${FUZZ_TIME}"
+	local t
+	for t in $FUZZ_TARGETS; do
+		go test -run '^$' -fuzz "^${t#*:}\$" -fuzztime "$FUZZ_TIME" "./${t%%:*}"
+	done
 	if compgen -G "$ROOT/notebooks/*.ipynb" >/dev/null; then
 		log "executing the notebooks in quick mode"
 		"$TOOLS/bin/fer" notebooks --quick

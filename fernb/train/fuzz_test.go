@@ -2,8 +2,12 @@ package train
 
 import (
 	"crypto/sha256"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/compute/dtypes"
@@ -103,4 +107,49 @@ func FuzzDecodeRunJSON(f *testing.F) {
 		var st Status
 		_ = decodeJSON("status.json", b, &st)
 	})
+}
+
+// TestFuzzTargetsListed: fernb.sh's fuzz smoke (FUZZ_TARGETS) runs every
+// fuzz target of the repository.
+func TestFuzzTargetsListed(t *testing.T) {
+	root := filepath.Join("..", "..")
+	sh, err := os.ReadFile(filepath.Join(root, "fernb.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^FUZZ_TARGETS="([^"]*)"`).FindSubmatch(sh)
+	if m == nil {
+		t.Fatal("fernb.sh has no FUZZ_TARGETS line")
+	}
+	listed := strings.Fields(string(m[1]))
+	var found []string
+	fuzzFunc := regexp.MustCompile(`(?m)^func (Fuzz\w+)\(`)
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") && path != root || d.Name() == "runs" || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, filepath.Dir(path))
+		for _, f := range fuzzFunc.FindAllSubmatch(b, -1) {
+			found = append(found, filepath.ToSlash(rel)+":"+string(f[1]))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(listed)
+	slices.Sort(found)
+	if len(found) < 5 || !slices.Equal(listed, found) {
+		t.Errorf("fernb.sh FUZZ_TARGETS = %v\nfuzz targets in the repository: %v", listed, found)
+	}
 }
