@@ -49,6 +49,11 @@ func runInfo(args []string) error {
 	fmt.Printf("  why       %s\n", c.Reason)
 	if c.PluginPath != "" {
 		fmt.Printf("  plugin    %s\n", c.PluginPath)
+		if sum, err := fileSHA256(c.PluginPath); err == nil {
+			fmt.Printf("  sha256    %s\n", sum)
+		} else {
+			fmt.Printf("  sha256    ERROR: %v\n", err)
+		}
 		fmt.Printf("  PJRT      %s\n", c.PJRTVersion)
 	}
 	fmt.Printf("  devices   %d\n", c.Devices)

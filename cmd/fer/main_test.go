@@ -9,7 +9,7 @@ import (
 )
 
 func TestCommandsRegistered(t *testing.T) {
-	want := []string{"bench", "data", "eval", "info", "notebooks", "plot", "predict", "report", "train"}
+	want := []string{"bench", "cache", "data", "eval", "info", "notebooks", "plot", "predict", "report", "train"}
 	var got []string
 	for n := range commands {
 		got = append(got, n)
