@@ -4,19 +4,24 @@
 #
 #   docker build -t fernb .                       # XLA CPU
 #   docker build -t fernb --build-arg CUDA=1 .    # + XLA CUDA plugin (run with --gpus all)
-#   docker run --rm -p 8888:8888 -e JUPYTER_TOKEN=$(openssl rand -hex 24) \
+#   export JUPYTER_TOKEN=$(openssl rand -hex 24)
+#   docker run --rm -p 127.0.0.1:8888:8888 -e JUPYTER_TOKEN \
 #       -v "$PWD/notebooks:/home/fernb/fernb/notebooks" \
 #       -v /path/to/fer2013:/data/fer2013:ro -e FER_DATA=/data/fer2013 fernb
 #
-# JupyterLab listens on 8888 with token authentication: the token is
-# $JUPYTER_TOKEN, or a random one printed at start. An empty token is refused.
+# JupyterLab listens on 8888 with token authentication. The token is read
+# from the environment (JUPYTER_TOKEN, or the file named by JUPYTER_TOKEN_FILE),
+# never from a command line, or is a random one printed at start; an empty
+# token is refused (docker/entrypoint.sh). The port is published on 127.0.0.1
+# only in the example above. tini runs as PID 1 so that signals (docker stop)
+# reach Jupyter and its kernels.
 FROM debian:12
 
 ARG CUDA=0
 
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      ca-certificates curl git gcc libc6-dev unzip python3 python3-venv python3-pip \
+      ca-certificates curl git gcc libc6-dev unzip python3 python3-venv python3-pip tini \
  && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --shell /bin/bash fernb
@@ -30,4 +35,4 @@ RUN if [ "$CUDA" = 1 ]; then ./fernb.sh setup --cuda; else ./fernb.sh setup; fi 
 ENV FERNB_ROOT=/home/fernb/fernb
 VOLUME ["/home/fernb/fernb/notebooks"]
 EXPOSE 8888
-ENTRYPOINT ["/home/fernb/fernb/docker/entrypoint.sh"]
+ENTRYPOINT ["/usr/bin/tini", "--", "/home/fernb/fernb/docker/entrypoint.sh"]
