@@ -250,7 +250,7 @@ func TestAtomicWrite(t *testing.T) {
 	store.CreateVariable("/model/w", tensors.FromValue([][]float32{{1, 2}, {3, 4}}))
 	store.CreateVariable("/optimizer/s", tensors.FromValue([]float32{5}))
 	ck := filepath.Join(dir, CheckpointLast)
-	if err := saveCheckpoint(ck, store, State{EpochsDone: 3}, false); err != nil {
+	if err := saveCheckpoint(ck, store, State{EpochsDone: 3, History: make([]Epoch, 3)}, false); err != nil {
 		t.Fatal(err)
 	}
 	st, values, _, err := loadCheckpoint(ck)
@@ -276,7 +276,7 @@ func TestAtomicWrite(t *testing.T) {
 	// the old one loadable.
 	testWrapWriter = func(w io.Writer) io.Writer { return &failingWriter{w: w, left: 40} }
 	defer func() { testWrapWriter = nil }()
-	if err := saveCheckpoint(ck, store, State{EpochsDone: 4}, false); !errors.Is(err, errDiskFull) {
+	if err := saveCheckpoint(ck, store, State{EpochsDone: 4, History: make([]Epoch, 4)}, false); !errors.Is(err, errDiskFull) {
 		t.Fatalf("saving with a failing disk: %v, want errDiskFull", err)
 	}
 	testWrapWriter = nil
