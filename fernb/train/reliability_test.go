@@ -19,13 +19,16 @@ import (
 // stoppedRun trains the resume test's run into dir and stops it (as Ctrl-C
 // or SIGTERM does) early in its second epoch: status "stopped", one epoch
 // in history.json, checkpoint-last and checkpoint-best at epoch 1.
-func stoppedRun(t *testing.T, backend compute.Backend, dir string) {
+func stoppedRun(t *testing.T, backend compute.Backend, dir string) { stoppedRunAt(t, backend, dir, 1) }
+
+// stoppedRunAt stops the resume test's run in dir early in epoch done+1.
+func stoppedRunAt(t *testing.T, backend compute.Backend, dir string, done int) {
 	t.Helper()
 	cfg, ds := resumeSetup()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	_, err := Run(ctx, cfg, ds, dir, WithBackend(backend), withStepHook(func(epoch, step int) {
-		if epoch == 1 {
+		if epoch == done {
 			cancel()
 		}
 	}))
@@ -33,8 +36,26 @@ func stoppedRun(t *testing.T, backend compute.Backend, dir string) {
 		t.Fatalf("stopping the run: %v", err)
 	}
 	r, err := Open(dir)
-	if err != nil || r.Status.State != StateStopped || len(r.History) != 1 {
+	if err != nil || r.Status.State != StateStopped || len(r.History) != done {
 		t.Fatalf("stopped run: %v, %+v", err, r)
+	}
+}
+
+// TestResumeRefusesOlderCheckpoint: a checkpoint-last older than the
+// history (copied in from an earlier point) is not resumed from.
+func TestResumeRefusesOlderCheckpoint(t *testing.T) {
+	backend := testBackend(t, "go")
+	cfg, ds := resumeSetup()
+	dir := filepath.Join(t.TempDir(), "run")
+	stoppedRunAt(t, backend, dir, 2)
+	older := filepath.Join(t.TempDir(), "older")
+	stoppedRunAt(t, backend, older, 1)
+	if err := copyFile(filepath.Join(older, CheckpointLast), filepath.Join(dir, CheckpointLast)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend), WithResume())
+	if err == nil || !strings.Contains(err.Error(), "history.json records 2 epochs but checkpoint-last only 1") {
+		t.Fatalf("resume from an older checkpoint-last: %v, want a refusal", err)
 	}
 }
 
