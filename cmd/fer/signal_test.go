@@ -98,3 +98,27 @@ func TestTrainStopsOnSIGTERM(t *testing.T) {
 		t.Fatalf("after resuming and stopping again: %v %+v\n%s", err, r.Status, out.String())
 	}
 }
+
+// TestTrainRestart: fer train refuses another configuration in a run
+// folder, and --restart moves the old run aside and trains the new one.
+func TestTrainRestart(t *testing.T) {
+	t.Setenv("FER_DATA", "")
+	run := filepath.Join(t.TempDir(), "run")
+	args := []string{"--model", "baseline", "--epochs", "1", "--max-steps", "1", "--batch", "8",
+		"--synthetic", "40", "--backend", "go", "--progress", "0", "--run", run}
+	if err := runTrain(args); err != nil {
+		t.Fatal(err)
+	}
+	other := append(slices.Clone(args), "--lr", "0.01")
+	if err := runTrain(other); err == nil || !strings.Contains(err.Error(), "--restart") {
+		t.Fatalf("another configuration in the folder: %v, want a refusal mentioning --restart", err)
+	}
+	if err := runTrain(append(other, "--restart")); err != nil {
+		t.Fatal(err)
+	}
+	aside, _ := filepath.Glob(filepath.Join(run, "replaced-*", train.ConfigFile))
+	r, err := train.Open(run)
+	if err != nil || len(aside) != 1 || r.Config.LR != 0.01 || r.Status.State != train.StateDone {
+		t.Fatalf("after --restart: %v, old config moved to %v, run %+v", err, aside, r)
+	}
+}
