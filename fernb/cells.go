@@ -1,6 +1,7 @@
 package fernb
 
 import (
+	"errors"
 	"fmt"
 	"html"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/fernb/fernb/fernb/data"
 	"github.com/fernb/fernb/fernb/notebook"
+	"github.com/fernb/fernb/fernb/train"
 	"github.com/fernb/fernb/plots"
 	"github.com/janpfeifer/gonb/gonbui"
 )
@@ -237,7 +239,9 @@ func (n *Notebook) Augmentation(id string, index, count int) {
 // ones) with a live view in the notebook: a progress bar with the time
 // left, and the loss, accuracy and learning-rate curves redrawn after every
 // epoch. When a step ends the live view is replaced by its summary and its
-// final curves, which stay. It stops at the first step that fails.
+// final curves, which stay. It stops at the first step that fails and says
+// why; when the loss became NaN or infinite, it also shows the curves of the
+// epochs finished before.
 func (n *Notebook) Train(ids ...string) {
 	n.do(call("Train", anys(ids)...), func(s *Study) error {
 		if len(ids) == 0 {
@@ -245,6 +249,12 @@ func (n *Notebook) Train(ids ...string) {
 		}
 		for _, id := range ids {
 			if _, err := s.Train(id); err != nil {
+				var nonFinite *train.NonFiniteError
+				if errors.As(err, &nonFinite) {
+					if f, ferr := s.TrainingCurves(id); ferr == nil {
+						_ = n.show(f, nil) // the epochs done before the loss blew up
+					}
+				}
 				return err
 			}
 			sum, err := s.RunSummary(id)

@@ -45,7 +45,6 @@ func headlessNote(what string, noAnswer bool) {
 type panel struct {
 	blockID, divID, viewID string
 	changed                chan struct{}
-	values                 []*atomic.Int64
 	closers                []func()
 	done                   *comms.AddressChan[int]
 }
