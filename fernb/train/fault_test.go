@@ -193,7 +193,13 @@ func TestKillAnywhereResumes(t *testing.T) {
 		// Several kills in a row in the same folder.
 		{"step:0:2", "write:checkpoint-last:1:0.9", "val:2"},
 	}
+	// A failing random point is replayed with FERNB_FAULT_SEED=<logged seed>.
 	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv("FERNB_FAULT_SEED"); v != "" {
+		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
+			t.Fatalf("FERNB_FAULT_SEED: %v", err)
+		}
+	}
 	rng := rand.New(rand.NewPCG(seed, 1))
 	// Random points, each in a scenario of its own (a later point of one
 	// sequence could lie before where the run resumes, and never be reached).
@@ -209,7 +215,7 @@ func TestKillAnywhereResumes(t *testing.T) {
 			random = append(random, faultPoint(fmt.Sprintf("write:%s:%d:%.2f", file, 1+rng.IntN(cfg.Epochs), rng.Float64())))
 		}
 	}
-	t.Logf("random fault points (seed %d): %v", seed, random)
+	t.Logf("random fault points (FERNB_FAULT_SEED=%d): %v", seed, random)
 	for _, p := range random {
 		scenarios = append(scenarios, []faultPoint{p})
 	}
