@@ -1,6 +1,7 @@
 package fernb
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"html"
@@ -240,8 +241,9 @@ func (n *Notebook) Augmentation(id string, index, count int) {
 // left, and the loss, accuracy and learning-rate curves redrawn after every
 // epoch. When a step ends the live view is replaced by its summary and its
 // final curves, which stay. It stops at the first step that fails and says
-// why; when the loss became NaN or infinite, it also shows the curves of the
-// epochs finished before.
+// why; when the loss became NaN or infinite, or the kernel was interrupted
+// (the run then resumes when the cell runs again), it also shows the curves
+// of the epochs finished before.
 func (n *Notebook) Train(ids ...string) {
 	n.do(call("Train", anys(ids)...), func(s *Study) error {
 		if len(ids) == 0 {
@@ -250,10 +252,13 @@ func (n *Notebook) Train(ids ...string) {
 		for _, id := range ids {
 			if _, err := s.Train(id); err != nil {
 				var nonFinite *train.NonFiniteError
-				if errors.As(err, &nonFinite) {
+				if errors.As(err, &nonFinite) || errors.Is(err, context.Canceled) {
 					if f, ferr := s.TrainingCurves(id); ferr == nil {
-						_ = n.show(f, nil) // the epochs done before the loss blew up
+						_ = n.show(f, nil) // the epochs finished before it stopped
 					}
+				}
+				if errors.Is(err, context.Canceled) {
+					return fmt.Errorf("%w\ninterrupted: the run keeps its last checkpoint; run the cell again to resume it", err)
 				}
 				return err
 			}

@@ -2,11 +2,14 @@ package fernb
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"image/png"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -266,5 +269,41 @@ func TestExplorersWithoutBrowser(t *testing.T) {
 	want := "training-00-baseline augmentation-06-resized-crop-strength100-face0 confusion-00-baseline-test misclassified-00-baseline-test gradcam-00-baseline-test-0"
 	if err != nil || strings.Join(shown, " ") != want {
 		t.Errorf("explorers' starting views kept: %q (%v), want %s", shown, err, want)
+	}
+}
+
+// interruptWriter sends the test process an interrupt when the training
+// reports that it compiles (the first step), as Ctrl-C or GoNB's "interrupt
+// the kernel" would.
+type interruptWriter struct {
+	t    *testing.T
+	sent bool
+}
+
+func (w *interruptWriter) Write(p []byte) (int, error) {
+	if !w.sent && strings.Contains(string(p), "compiling") {
+		w.sent = true
+		if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+			w.t.Error(err)
+		}
+	}
+	return len(p), nil
+}
+
+func TestTrainInterruptedResumes(t *testing.T) {
+	s := quickStudy(t)
+	s.Log = &interruptWriter{t: t}
+	_, err := s.Train("00")
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "stopped during epoch 1") {
+		t.Fatalf("interrupted Train: %v, want a stop during epoch 1 wrapping context.Canceled", err)
+	}
+	res, err := train.Open(s.RunDir("00-baseline"))
+	if err != nil || res.Status.State != train.StateStopped {
+		t.Fatalf("run after the interrupt: %+v, %v; want state stopped", res, err)
+	}
+	s.Log = testWriter{t}
+	res, err = s.Train("00")
+	if err != nil || len(res.History) != 2 || res.Reused {
+		t.Fatalf("Train after the interrupt: %v, %d epochs, reused %v; want the run resumed to 2 epochs", err, len(res.History), res.Reused)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"time"
@@ -243,7 +244,9 @@ func (s *Study) Config(id string) (train.Config, error) {
 
 // Train runs a step, or returns its finished run folder without retraining
 // (a run that stopped part-way resumes where it stopped). Progress shows
-// live in a notebook and as text lines elsewhere.
+// live in a notebook and as text lines elsewhere. An interrupt (os.Interrupt)
+// while it trains stops it between two steps with an error that wraps
+// context.Canceled; calling Train again resumes the run.
 func (s *Study) Train(id string) (*train.Result, error) {
 	st, err := FindStep(id)
 	if err != nil {
@@ -263,7 +266,12 @@ func (s *Study) Train(id string) (*train.Result, error) {
 	}
 	progress, done := s.progress(st.ID)
 	opts := []train.Option{train.WithBackend(b), train.WithProgress(progress), train.WithResume()}
-	res, err := train.Run(context.Background(), cfg, ds, s.RunDir(st.ID), opts...)
+	// An interrupt (Ctrl-C; GoNB's "interrupt the kernel", which then kills
+	// the cell after 5 s) stops the training between two steps: the run
+	// keeps its last checkpoint, and the next Train resumes it.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	res, err := train.Run(ctx, cfg, ds, s.RunDir(st.ID), opts...)
+	stop()
 	done()
 	if err != nil {
 		return res, fmt.Errorf("step %s: %w", st.ID, err)
