@@ -75,10 +75,11 @@ func (s *Study) ShowQuality() error {
 //
 //	var s = fernb.Open()
 //
-// and then each cell is one call that displays what it makes:
+// and then each cell is one call (or two) that displays what it makes,
+// below GoNB's %% line (text on that line would be program arguments):
 //
-//	%% s.Train("01")
-//	%% s.Curves("00", "01")
+//	%%
+//	s.Train("01")
 //
 // No method returns anything or panics: a failure shows as a readable
 // message in the cell (an HTML box of class notebook.ErrorClass, which the
