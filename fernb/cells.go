@@ -359,19 +359,39 @@ func (n *Notebook) Results() {
 	})
 }
 
+// JupyterRootEnv is the environment variable GoNB sets to the folder
+// Jupyter serves (where `jupyter lab` started: notebooks/ with fernb.sh lab).
+const JupyterRootEnv = "GONB_JUPYTER_ROOT"
+
 // Predict shows the class probabilities a step's best checkpoint gives to
-// image files (any size or colour); with no files, to four test images.
+// image files (any size or colour); with no files, to four test images. A
+// relative file name is taken inside the folder Jupyter serves (a cell runs
+// in GoNB's temporary folder, not beside the notebook).
 func (n *Notebook) Predict(id string, files ...string) {
 	n.do(call("Predict", append([]any{id}, anys(files)...)...), func(s *Study) error {
 		if len(files) == 0 {
 			files = s.ExampleFiles(4)
 		}
+		files = inJupyterRoot(files, os.Getenv(JupyterRootEnv))
 		out, err := s.PredictFiles(id, files...)
 		if err == nil {
 			showText(out)
 		}
 		return err
 	})
+}
+
+// inJupyterRoot returns files with the relative ones joined to root (left
+// as they are when root is "").
+func inJupyterRoot(files []string, root string) []string {
+	out := make([]string, len(files))
+	for i, f := range files {
+		if root != "" && !filepath.IsAbs(f) {
+			f = filepath.Join(root, f)
+		}
+		out[i] = f
+	}
+	return out
 }
 
 // anys converts strings to the arguments of call.

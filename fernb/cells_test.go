@@ -307,3 +307,19 @@ func TestTrainInterruptedResumes(t *testing.T) {
 		t.Fatalf("Train after the interrupt: %v, %d epochs, reused %v; want the run resumed to 2 epochs", err, len(res.History), res.Reused)
 	}
 }
+
+func TestInJupyterRoot(t *testing.T) {
+	tests := []struct {
+		root  string
+		files []string
+		want  []string
+	}{
+		{"/srv/notebooks", []string{"face.jpg", "/abs/x.png", "sub/y.png"}, []string{"/srv/notebooks/face.jpg", "/abs/x.png", "/srv/notebooks/sub/y.png"}},
+		{"", []string{"face.jpg"}, []string{"face.jpg"}},
+	}
+	for _, tt := range tests {
+		if got := inJupyterRoot(tt.files, tt.root); strings.Join(got, " ") != strings.Join(tt.want, " ") {
+			t.Errorf("inJupyterRoot(%q, %q) = %q, want %q", tt.files, tt.root, got, tt.want)
+		}
+	}
+}
