@@ -27,8 +27,9 @@ func (s *Study) split(name string) (*data.Split, error) {
 
 // Evaluate measures a step's best checkpoint on a split with test-time
 // augmentation tta ("none", "flip" or "tencrop"). The metrics are cached in
-// the run folder (eval-<split>-<tta>.json) and reused while the checkpoint
-// is unchanged; the per-image predictions are not cached (see
+// the run folder (eval-<split>-<tta>-<data key>.json), keyed by the
+// checkpoint and by the content of the split scored, and reused while both
+// are unchanged; the per-image predictions are not cached (see
 // evaluateFull).
 func (s *Study) Evaluate(id, split, tta string) (eval.Metrics, error) {
 	if tta == "" {
@@ -38,20 +39,27 @@ func (s *Study) Evaluate(id, split, tta string) (eval.Metrics, error) {
 	if err != nil {
 		return eval.Metrics{}, err
 	}
-	cache := filepath.Join(res.Dir, fmt.Sprintf("eval-%s-%s.json", split, tta))
+	sp, err := s.split(split)
+	if err != nil {
+		return eval.Metrics{}, err
+	}
+	fp := sp.Fingerprint()
+	cache := filepath.Join(res.Dir, fmt.Sprintf("eval-%s-%s-%s.json", split, tta, fp[:12]))
 	stamp := checkpointStamp(res.Dir)
 	var cached struct {
 		Stamp   string       `json:"checkpoint"`
+		Data    string       `json:"data"`
 		Metrics eval.Metrics `json:"metrics"`
 	}
-	if b, err := os.ReadFile(cache); err == nil && json.Unmarshal(b, &cached) == nil && cached.Stamp == stamp && stamp != "" {
+	dataKey := fmt.Sprintf("%s split %s, %d images, fingerprint %s", s.DataName(), split, sp.Len(), fp)
+	if b, err := os.ReadFile(cache); err == nil && json.Unmarshal(b, &cached) == nil && cached.Stamp == stamp && stamp != "" && cached.Data == dataKey {
 		return cached.Metrics, nil
 	}
 	rep, err := s.evaluateFull(id, split, tta)
 	if err != nil {
 		return eval.Metrics{}, err
 	}
-	cached.Stamp, cached.Metrics = stamp, rep.Metrics
+	cached.Stamp, cached.Data, cached.Metrics = stamp, dataKey, rep.Metrics
 	if b, err := json.MarshalIndent(cached, "", "  "); err == nil {
 		_ = writeCache(cache, b) // a cache: failing to write it only costs time later
 	}

@@ -1,6 +1,7 @@
 package fernb
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,12 +90,35 @@ func TestStudyResultsExportPredict(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(s.RunDir("00-baseline"), "eval-test-none.json")); err != nil {
-		t.Errorf("metrics not cached: %v", err)
+	caches, _ := filepath.Glob(filepath.Join(s.RunDir("00-baseline"), "eval-test-none-*.json"))
+	if len(caches) != 1 {
+		t.Fatalf("metrics cache files %q, want one keyed by the data", caches)
 	}
 	m2, err := s.Evaluate("00", "test", "none")
 	if err != nil || m1.Accuracy != m2.Accuracy || m1.N != 128 {
 		t.Errorf("cached evaluation %v (N %d) differs from %v: %v", m2.Accuracy, m1.N, m1.Accuracy, err)
+	}
+	// A cache entry made on other data (same file name: a collision of the
+	// short key) is not served: the full fingerprint is checked.
+	b, err := os.ReadFile(caches[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c map[string]any
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := c["data"].(string); !strings.Contains(d, "synthetic") || !strings.Contains(d, "fingerprint") {
+		t.Errorf("cache does not name the data it scored: %q", d)
+	}
+	c["data"] = "other data"
+	c["metrics"].(map[string]any)["accuracy"] = 2.0
+	b, _ = json.Marshal(c)
+	if err := os.WriteFile(caches[0], b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if m3, err := s.Evaluate("00", "test", "none"); err != nil || m3.Accuracy != m1.Accuracy {
+		t.Errorf("served a cache made on other data: accuracy %v, want %v (%v)", m3.Accuracy, m1.Accuracy, err)
 	}
 	out, err := s.PredictFiles("00", s.ExampleFiles(3)...)
 	if err != nil {
@@ -121,5 +145,28 @@ func TestStudyResultsExportPredict(t *testing.T) {
 	// data views 2 + per run 4 + results + mistakes + Grad-CAM + 3 PCA = 12 figures.
 	if png != 12 || svg != 12 || pdf != 12 {
 		t.Errorf("ExportAll wrote %d PNG, %d SVG, %d PDF; want 12 each", png, svg, pdf)
+	}
+}
+
+// TestStudyConsistency checks the split-consistency report and its
+// sharpness histogram on the synthetic faces (splits of one generator agree).
+func TestStudyConsistency(t *testing.T) {
+	s := quickStudy(t)
+	r, err := s.Consistency()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Splits) < 2 || len(r.Warnings) > 0 {
+		t.Errorf("consistency report: %d splits, warnings %q", len(r.Splits), r.Warnings)
+	}
+	f, err := s.SharpnessHistogram()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Name != "sharpness-histogram" {
+		t.Errorf("figure name %q", f.Name)
+	}
+	if err := s.ShowConsistency(); err != nil {
+		t.Fatal(err)
 	}
 }

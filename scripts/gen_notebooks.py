@@ -281,7 +281,7 @@ full-strength preview instead of waiting.
 # Notebook.Consistency (fernb/consistency_cells.go), which needs the lead's
 # fernb/consistency.go (Study.Consistency, the sharpness histogram). True once
 # both are committed.
-WITH_CONSISTENCY = False
+WITH_CONSISTENCY = True
 
 
 def consistency_cells():

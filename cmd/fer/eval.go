@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/fernb/fernb/fernb/data"
 	"github.com/fernb/fernb/fernb/eval"
+	"github.com/fernb/fernb/fernb/train"
 )
 
 func init() {
@@ -26,7 +28,7 @@ func runEval(args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	ds, err := df.load()
+	ds, runData, err := evalData(fs, df, *mf.run)
 	if err != nil {
 		return err
 	}
@@ -34,6 +36,9 @@ func runEval(args []string) error {
 	if err != nil {
 		return err
 	}
+	scored := ds.Record()
+	same := runData != nil && scored.Split(*split) != nil && runData.Split(*split) != nil &&
+		scored.Split(*split).Fingerprint == runData.Split(*split).Fingerprint
 	m, b, choice, err := mf.load()
 	if err != nil {
 		return err
@@ -44,16 +49,67 @@ func runEval(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("run %s, checkpoint %s (epoch %d), split %s, TTA %s, backend %s\n\n", *mf.run, *mf.checkpoint, m.Epoch, *split, rep.TTA, choice.Kind)
+	fmt.Printf("run %s, checkpoint %s (epoch %d), split %s, TTA %s, backend %s\n", *mf.run, *mf.checkpoint, m.Epoch, *split, rep.TTA, choice.Kind)
+	dataLine := scoredLine(*split, s, scored, runData, same)
+	fmt.Printf("%s\n\n", dataLine)
 	if err := rep.Metrics.WriteTable(os.Stdout); err != nil {
 		return err
 	}
 	if *jsonOut != "" {
-		b, err := json.MarshalIndent(rep.Metrics, "", "  ")
+		out := struct {
+			eval.Metrics
+			Run        string `json:"run"`
+			Checkpoint string `json:"checkpoint"`
+			Split      string `json:"split"`
+			Data       string `json:"data"`
+			RunsData   bool   `json:"runs_own_data"`
+		}{rep.Metrics, *mf.run, *mf.checkpoint, *split, dataLine, same}
+		b, err := json.MarshalIndent(out, "", "  ")
 		if err != nil {
 			return err
 		}
 		return os.WriteFile(*jsonOut, append(b, '\n'), 0o644)
 	}
 	return nil
+}
+
+// evalData returns the data to score: --data (or $FER_DATA) when given,
+// else the data the run recorded (data.json), made again and checked. It
+// also returns the run's data record (nil for a run folder without one).
+func evalData(fs *flag.FlagSet, df dataFlags, runDir string) (*data.Dataset, *data.Record, error) {
+	if runDir == "" {
+		return nil, nil, fmt.Errorf("--run DIR is required")
+	}
+	run, err := train.Open(runDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if flagSet(fs, "data") || flagSet(fs, "synthetic") || run.Data == nil {
+		ds, err := df.load()
+		return ds, run.Data, err
+	}
+	fmt.Fprintf(os.Stderr, "data: the run's own (%s): %s\n", train.DataFile, run.Data)
+	ds, err := run.Data.Reload(data.WithProgress(os.Stderr))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w (give --data to score other data)", runDir, err)
+	}
+	return ds, run.Data, nil
+}
+
+// scoredLine says which data was scored and whether the run was trained or
+// validated on the same split.
+func scoredLine(split string, s *data.Split, scored data.Record, runData *data.Record, same bool) string {
+	where := "synthetic faces"
+	if !scored.Synthetic {
+		where = scored.Path
+	}
+	line := fmt.Sprintf("scored: %s split of %s, %d images, fingerprint %s", split, where, s.Len(), scored.Split(split).Fingerprint)
+	switch {
+	case runData == nil:
+		return line + " (the run folder has no data record)"
+	case same:
+		return line + " (the same split the run recorded)"
+	default:
+		return line + " (NOT the run's own data: it was trained on " + runData.String() + ")"
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"sort"
@@ -62,5 +63,42 @@ func TestTrainEvalPredictPlot(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(run, "history.json")); err != nil {
 		t.Error(err)
+	}
+
+	// fer eval scores the run's own data by default and says when it scores
+	// other data.
+	for _, c := range []struct {
+		args []string
+		same bool
+	}{
+		{nil, true},
+		{[]string{"--synthetic", "300"}, false},
+	} {
+		js := filepath.Join(dir, "eval.json")
+		args := append([]string{"--run", run, "--split", "test", "--json", js}, c.args...)
+		if err := commands["eval"].run(args); err != nil {
+			t.Fatalf("fer eval %v: %v", args, err)
+		}
+		b, err := os.ReadFile(js)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out struct {
+			Data string `json:"data"`
+			Same bool   `json:"runs_own_data"`
+		}
+		if err := json.Unmarshal(b, &out); err != nil {
+			t.Fatal(err)
+		}
+		if out.Same != c.same || !strings.Contains(out.Data, "synthetic faces") || strings.Contains(out.Data, "NOT the run's") == c.same {
+			t.Errorf("fer eval %v: data %q, runs_own_data %v, want %v", c.args, out.Data, out.Same, c.same)
+		}
+	}
+	// fer plot needs the run's data record (or --data).
+	if err := os.Remove(filepath.Join(run, "data.json")); err != nil {
+		t.Fatal(err)
+	}
+	if err := commands["plot"].run([]string{"--run", run, "--out", filepath.Join(dir, "figs2")}); err == nil || !strings.Contains(err.Error(), "no data record") {
+		t.Errorf("fer plot on a run without data.json: %v", err)
 	}
 }

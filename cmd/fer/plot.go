@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 
 	"github.com/fernb/fernb/fernb"
+	"github.com/fernb/fernb/fernb/data"
+	"github.com/fernb/fernb/fernb/train"
 )
 
 func init() {
@@ -17,7 +19,7 @@ func runPlot(args []string) error {
 	fs := flag.NewFlagSet("plot", flag.ContinueOnError)
 	run := fs.String("run", "", "run folder (made by fer train or the report notebook)")
 	out := fs.String("out", "plots/out", "folder to write the figures to")
-	dataPath := fs.String("data", "", "FER2013 path the run was trained on (default $FER_DATA, else synthetic faces)")
+	dataPath := fs.String("data", "", "data to plot the run on (default: the data the run recorded in its data.json)")
 	backend := fs.String("backend", "auto", "backend for features and Grad-CAM")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -28,8 +30,21 @@ func runPlot(args []string) error {
 	if _, err := os.Stat(filepath.Join(*run, "config.json")); err != nil {
 		return fmt.Errorf("%s is not a run folder: %w", *run, err)
 	}
-	loc, err := fernb.FindData(*dataPath)
+	res, err := train.Open(*run)
 	if err != nil {
+		return err
+	}
+	var ds *data.Dataset
+	var loc fernb.DataLocation
+	if *dataPath == "" {
+		if res.Data == nil {
+			return fmt.Errorf("%s has no data record (%s: made before fernb recorded it): give --data", *run, train.DataFile)
+		}
+		if ds, err = res.Data.Reload(); err != nil {
+			return fmt.Errorf("%s: %w (give --data to plot on other data)", *run, err)
+		}
+		loc = fernb.DataLocation{Path: res.Data.Path, From: "the run's " + train.DataFile}
+	} else if loc, err = fernb.FindData(*dataPath); err != nil {
 		return err
 	}
 	full, err := fernb.FindScale("full")
@@ -41,6 +56,9 @@ func runPlot(args []string) error {
 		return err
 	}
 	s := &fernb.Study{Data: loc, Scale: full, RunsDir: filepath.Dir(abs), PlotsDir: *out, Backend: *backend, Log: os.Stderr}
+	if ds != nil {
+		s.UseData(ds)
+	}
 	paths, err := s.ExportRun(filepath.Base(abs))
 	for _, p := range paths {
 		fmt.Println(p)

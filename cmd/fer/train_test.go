@@ -28,7 +28,7 @@ func TestBaseConfig(t *testing.T) {
 		{"defaults", []string{"--run", "x"}, train.DefaultConfig().Epochs, train.DefaultConfig().Optimizer, false, ""},
 		{"step full", []string{"--step", "01"}, 30, train.OptSGD, false, ""},
 		{"step=", []string{"--step=08-trainval"}, 1000, train.OptMomentum, true, ""},
-		{"step at scale", []string{"-step", "13", "-scale", "cpu"}, cpu.Apply(best).Epochs, train.OptNesterov, true, ""},
+		{"step at scale", []string{"-step", "13", "-scale", "cpu"}, cpu.Apply(best).Epochs, train.OptNesterov, false, ""},
 		{"short scale", []string{"--step", "00", "--scale=short"}, 4, train.OptSGD, false, ""},
 		{"config and step", []string{"--config", "c.json", "--step", "01"}, 0, "", false, "not both"},
 		{"scale alone", []string{"--scale", "cpu"}, 0, "", false, "--scale needs --step"},

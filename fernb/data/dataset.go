@@ -69,6 +69,8 @@ type Dataset struct {
 	// from Train (zero otherwise).
 	ValFraction float64
 	ValSeed     uint64
+	// Generator holds Synthetic's arguments for synthetic faces.
+	Generator SyntheticSpec
 	// Subset describes a subset kept by the caller (e.g. "train 512, eval
 	// 128"); "" when every image is kept. Part of the data's Record.
 	Subset string

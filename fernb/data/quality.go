@@ -83,13 +83,16 @@ type QualityReport struct {
 	// Blank images have a single pixel value; NearUniform ones have a pixel
 	// range of at most NearUniformRange (and are not blank).
 	Blank, NearUniform []FlatImage
+	// Consistency compares the splits' pixel statistics (mean, std,
+	// sharpness) with train's, and warns when a split differs.
+	Consistency *ConsistencyReport
 }
 
 // Quality computes the data-quality report of ds. Duplicates are
 // pixel-identical images (compared after decoding; for FER2013's files this
 // is the same as byte-identical files).
 func Quality(ds *Dataset) *QualityReport {
-	r := &QualityReport{Root: ds.Root, Synthetic: ds.Synthetic}
+	r := &QualityReport{Root: ds.Root, Synthetic: ds.Synthetic, Consistency: CheckConsistency(ds)}
 	splits := ds.Splits()
 	groups := identicalGroups(splits)
 	for _, s := range splits {
@@ -287,6 +290,10 @@ func (r *QualityReport) WriteTo(w io.Writer) (int64, error) {
 	fmt.Fprintf(&b, "near-uniform images (pixel range <= %d): %d\n", NearUniformRange, len(r.NearUniform))
 	for _, f := range r.NearUniform {
 		fmt.Fprintf(&b, "  %s (values %d..%d)\n", f.ImageRef, f.Min, f.Max)
+	}
+	if r.Consistency != nil && len(r.Consistency.Splits) > 1 {
+		b.WriteString("\n")
+		r.Consistency.WriteTo(&b)
 	}
 	n, err := io.WriteString(w, b.String())
 	return int64(n), err

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -26,8 +27,10 @@ type Record struct {
 	// Layout is the layout the data was loaded from ("synthetic" for the
 	// synthetic faces).
 	Layout string `json:"layout"`
-	// Synthetic is true for the built-in synthetic faces.
-	Synthetic bool `json:"synthetic,omitempty"`
+	// Synthetic is true for the built-in synthetic faces; Generator then
+	// holds the arguments that make them.
+	Synthetic bool           `json:"synthetic,omitempty"`
+	Generator *SyntheticSpec `json:"generator,omitempty"`
 	// ValFraction and ValSeed describe the stratified val split made from
 	// train (zero when the data came with its own val split).
 	ValFraction float64 `json:"val_fraction,omitempty"`
@@ -67,6 +70,8 @@ func (d *Dataset) Record() Record {
 		ValSeed: d.ValSeed, TrainVal: d.Train != nil && d.Train.Name == TrainValName, Subset: d.Subset}
 	if d.Synthetic {
 		r.Layout = "synthetic"
+		g := d.Generator
+		r.Generator = &g
 	}
 	if d.Root != "" {
 		if abs, err := filepath.Abs(d.Root); err == nil {
@@ -137,6 +142,9 @@ func (r Record) String() string {
 	var b strings.Builder
 	if r.Synthetic {
 		b.WriteString("synthetic faces")
+		if g := r.Generator; g != nil {
+			fmt.Fprintf(&b, " (%d train, %d test, seed %d)", g.Train, g.Test, g.Seed)
+		}
 	} else {
 		fmt.Fprintf(&b, "%s (%s)", r.Path, r.Layout)
 	}
@@ -166,4 +174,42 @@ func (d *Dataset) MergeTrainVal(keepVal bool) {
 	if !keepVal {
 		d.Val = nil
 	}
+}
+
+// Reload loads the data the record describes again: the files at Path (or
+// the synthetic faces of Generator), the val split of ValFraction and
+// ValSeed, and the train+val merge, then checks that the result trains on
+// the same content (SameTraining). A subset cannot be remade here: the
+// caller that made it must make it again.
+func (r Record) Reload(opts ...Option) (*Dataset, error) {
+	if r.Subset != "" {
+		return nil, fmt.Errorf("data: the recorded data is a subset (%s) that only its maker can remake; give the data explicitly", r.Subset)
+	}
+	var ds *Dataset
+	switch {
+	case r.Synthetic && r.Generator != nil:
+		ds = r.Generator.Make()
+	case r.Synthetic:
+		return nil, errors.New("data: the record names synthetic faces but not how they were made")
+	case r.Path == "":
+		return nil, errors.New("data: the record has no data path")
+	default:
+		var err error
+		if ds, err = Load(r.Path, opts...); err != nil {
+			return nil, fmt.Errorf("data: reloading the recorded data: %w", err)
+		}
+	}
+	if r.ValFraction > 0 && ds.Val == nil {
+		if err := ds.SplitVal(r.ValFraction, r.ValSeed); err != nil {
+			return nil, err
+		}
+	}
+	check := *ds
+	if r.TrainVal {
+		check.MergeTrainVal(r.Split("val") != nil)
+	}
+	if ok, why := r.SameTraining(check.Record()); !ok {
+		return nil, fmt.Errorf("data: %s no longer holds the recorded data: %s", r.Path, why)
+	}
+	return ds, nil
 }

@@ -30,13 +30,25 @@ import (
 // same arguments give the same images. It renders thousands of faces per
 // second per core.
 func Synthetic(nTrain, nTest int, seed uint64) *Dataset {
-	ds := &Dataset{Synthetic: true, Layout: LayoutNone}
+	ds := &Dataset{Synthetic: true, Layout: LayoutNone,
+		Generator: SyntheticSpec{Train: max(nTrain, 0), Test: max(nTest, 0), Seed: seed}}
 	ds.Train = syntheticSplit("train", max(nTrain, 0), seed, 1)
 	ds.Test = syntheticSplit("test", max(nTest, 0), seed, 2)
 	ds.Stats.Files = ds.Train.Len() + ds.Test.Len()
 	ds.Stats.Workers = runtime.GOMAXPROCS(0)
 	return ds
 }
+
+// SyntheticSpec is the arguments of Synthetic: a data set's record keeps
+// them so the same faces can be made again.
+type SyntheticSpec struct {
+	Train int    `json:"train"`
+	Test  int    `json:"test"`
+	Seed  uint64 `json:"seed"`
+}
+
+// Make renders the synthetic data set the spec describes.
+func (sp SyntheticSpec) Make() *Dataset { return Synthetic(sp.Train, sp.Test, sp.Seed) }
 
 // syntheticSplit renders one split of n faces.
 func syntheticSplit(name string, n int, seed, salt uint64) *Split {
