@@ -4,6 +4,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/fernb/fernb/fernb"
@@ -22,6 +24,9 @@ func runData(args []string) error {
 	noCache := fs.Bool("no-cache", false, "neither read nor write the cache")
 	progress := fs.Bool("progress", false, "report decoding progress on stderr")
 	synth := fs.Int("synthetic", 3500, "number of synthetic train faces when no data path is given (test: a fifth)")
+	writeSplits := fs.String("write-splits", "", "write the train, val (fer train's default split) and test file lists to this folder (NAME.tsv: one 'path<TAB>label' line per image; NAME.u8: the decoded 48x48 pixels) for a peer to train on the same split, then stop")
+	valFrac := fs.Float64("val", fernb.ValFraction, "with --write-splits: the val fraction")
+	valSeed := fs.Uint64("val-seed", fernb.SplitSeed, "with --write-splits: the val seed")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,6 +59,9 @@ func runData(args []string) error {
 			return err
 		}
 	}
+	if *writeSplits != "" {
+		return writeSplitLists(ds, *writeSplits, *valFrac, *valSeed)
+	}
 	ds.WriteSummary(os.Stdout)
 	t0 := time.Now()
 	q := data.Quality(ds)
@@ -65,6 +73,36 @@ func runData(args []string) error {
 			return err
 		}
 		fmt.Printf("\nclean (blank images, train copies of test images; test kept):\n%s", rep)
+	}
+	return nil
+}
+
+// writeSplitLists writes train.tsv, val.tsv and test.tsv into dir: each
+// image's source and label, after the val split, and beside each the decoded
+// pixels (NAME.u8: 48x48 bytes per image, in the same order), so that a peer (e.g.
+// scripts/parity_torch.py) trains and validates on exactly fer train's split.
+func writeSplitLists(ds *data.Dataset, dir string, frac float64, seed uint64) error {
+	if ds.Val == nil {
+		if err := ds.SplitVal(frac, seed); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, sp := range ds.Splits() {
+		var b strings.Builder
+		for i := range sp.Len() {
+			fmt.Fprintf(&b, "%s\t%d\n", sp.Sources[i], sp.Labels[i])
+		}
+		path := filepath.Join(dir, sp.Name+".tsv")
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, sp.Name+".u8"), sp.Pixels, 0o644); err != nil {
+			return err
+		}
+		fmt.Printf("%s: %d images, fingerprint %s\n", path, sp.Len(), sp.Fingerprint())
 	}
 	return nil
 }
