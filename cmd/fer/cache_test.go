@@ -43,6 +43,11 @@ func TestCacheVerifyFindsStaleImage(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "does not match") || !strings.Contains(err.Error(), csv) {
 		t.Fatalf("verify after an in-place change: %v, want a mismatch naming %s", err, csv)
 	}
+	// fer data --verify is the same check.
+	err = runData([]string{"--verify", "--data", csv, "--cache", cache})
+	if err == nil || !strings.Contains(err.Error(), "does not match") {
+		t.Fatalf("fer data --verify after an in-place change: %v, want a mismatch", err)
+	}
 
 	var out bytes.Buffer
 	t.Setenv("FERNB_PLUGIN_INSTALL_DIR", filepath.Join(dir, "plugins"))

@@ -24,6 +24,7 @@ func runData(args []string) error {
 	noCache := fs.Bool("no-cache", false, "neither read nor write the cache")
 	progress := fs.Bool("progress", false, "report decoding progress on stderr")
 	synth := fs.Int("synthetic", 3500, "number of synthetic train faces when no data path is given (test: a fifth)")
+	verify := fs.Bool("verify", false, "decode every image again and compare with the cache (finds a file changed in place with its size and time kept), then stop; the same as fer cache verify")
 	writeSplits := fs.String("write-splits", "", "write the train, val (fer train's default split) and test file lists to this folder (NAME.tsv: one 'path<TAB>label' line per image; NAME.u8: the decoded 48x48 pixels) for a peer to train on the same split, then stop")
 	valFrac := fs.Float64("val", fernb.ValFraction, "with --write-splits: the val fraction")
 	valSeed := fs.Uint64("val-seed", fernb.SplitSeed, "with --write-splits: the val seed")
@@ -32,6 +33,17 @@ func runData(args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *verify {
+		dir := *cacheDir
+		if dir == "" {
+			d, err := data.DefaultCacheDir()
+			if err != nil {
+				return err
+			}
+			dir = d
+		}
+		return cacheVerify(os.Stdout, dir, *dataPath)
 	}
 	loc, err := fernb.FindData(*dataPath)
 	if err != nil {
