@@ -27,6 +27,10 @@ for row in "${rows[@]}"; do
 	echo "== $id (scale $scale) -> $dir" >&2
 	"$FER" train --step "$id" --scale "$scale" --data "$DATA" --run "$dir" --backend xla:cpu --progress 60s >&2
 	for tta in none flip tencrop; do
+		# An evaluation newer than its checkpoint is kept (delete it to redo).
+		if [ -f "$dir/table-test-$tta.json" ] && [ "$dir/table-test-$tta.json" -nt "$dir/checkpoint-$ckpt" ]; then
+			continue
+		fi
 		"$FER" eval --run "$dir" --data "$DATA" --split test --checkpoint "$ckpt" --tta "$tta" \
 			--backend xla:cpu --json "$dir/table-test-$tta.json" >"$dir/table-test-$tta.txt"
 	done
