@@ -46,18 +46,20 @@ func showMarkdown(md string) {
 // validation split and any subsetting): counts, imbalance, duplicates and
 // blank images.
 func (s *Study) Quality() (*data.QualityReport, error) {
-	if s.Synthetic() {
-		ds, err := s.Dataset()
-		if err != nil {
-			return nil, err
-		}
-		return data.Quality(ds), nil
-	}
-	ds, err := data.Load(s.Data.Path)
+	ds, err := s.asLoaded()
 	if err != nil {
 		return nil, err
 	}
 	return data.Quality(ds), nil
+}
+
+// asLoaded returns the data as loaded, before the val split (the study's
+// own data set for synthetic faces).
+func (s *Study) asLoaded() (*data.Dataset, error) {
+	if s.Synthetic() {
+		return s.Dataset()
+	}
+	return data.Load(s.Data.Path)
 }
 
 // ShowQuality displays the data-quality report.
@@ -314,13 +316,18 @@ func (n *Notebook) PCA(id string, limit int) {
 		if err != nil {
 			return err
 		}
-		for _, f := range figs {
-			if err := n.show(f, nil); err != nil {
-				return err
-			}
-		}
-		return nil
+		return n.showAll(figs)
 	})
+}
+
+// showAll shows figures in order, stopping at the first error.
+func (n *Notebook) showAll(figs []*plots.Figure) error {
+	for _, f := range figs {
+		if err := n.show(f, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ConfusionMatrix shows a step's confusion matrix on a split ("train",

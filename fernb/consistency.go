@@ -13,11 +13,11 @@ import (
 // blurred, re-encoded or re-scaled differently from train shows here long
 // before it shows as a puzzling accuracy.
 func (s *Study) Consistency() (*data.ConsistencyReport, error) {
-	q, err := s.Quality()
+	ds, err := s.asLoaded()
 	if err != nil {
 		return nil, err
 	}
-	return q.Consistency, nil
+	return data.CheckConsistency(ds), nil
 }
 
 // SharpnessHistogram draws the per-image sharpness (mean |Laplacian|) of

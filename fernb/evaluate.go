@@ -266,25 +266,37 @@ func (s *Study) GradCAM(id, split string, n int) (*plots.Figure, error) {
 			break
 		}
 	}
-	maps, err := eval.GradCAM(m, m.Images(sp, idx), nil)
+	imgs, heats, err := gradCAMOverlays(m, sp, idx, func(i int, h eval.Heatmap) string {
+		return fmt.Sprintf("true: %s\npred: %s %.0f%%", data.Classes[sp.Labels[i]], data.Classes[h.Class], 100*h.Probs[h.Class])
+	})
 	if err != nil {
 		return nil, err
 	}
-	var imgs []plots.Image
-	var heats []plots.Heatmap
+	f, err := plots.HeatmapOverlay(imgs, heats, plots.Columns(min(7, len(imgs))),
+		plots.Title(fmt.Sprintf("Grad-CAM of the predicted class, step %s, %s%s", id, split, s.Label())))
+	return named(f, err, figName("gradcam", stepID(id), split))
+}
+
+// gradCAMOverlays computes the Grad-CAM maps of model m over faces idx of
+// split sp (predicted class) and returns the faces, captioned by caption,
+// with their heat maps, ready for plots.HeatmapOverlay.
+func gradCAMOverlays(m *train.Model, sp *data.Split, idx []int, caption func(i int, h eval.Heatmap) string) ([]plots.Image, []plots.Heatmap, error) {
+	maps, err := eval.GradCAM(m, m.Images(sp, idx), nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	imgs := make([]plots.Image, len(idx))
+	heats := make([]plots.Heatmap, len(idx))
 	for k, i := range idx {
 		h := maps[k]
 		vals := make([]float64, len(h.Values))
 		for j, v := range h.Values {
 			vals[j] = float64(v)
 		}
-		heats = append(heats, plots.Heatmap{Values: vals, Width: h.W, Height: h.H})
-		imgs = append(imgs, plots.Image{Pixels: sp.Image(i), Caption: fmt.Sprintf("true: %s\npred: %s %.0f%%",
-			data.Classes[sp.Labels[i]], data.Classes[h.Class], 100*h.Probs[h.Class])})
+		heats[k] = plots.Heatmap{Values: vals, Width: h.W, Height: h.H}
+		imgs[k] = plots.Image{Pixels: sp.Image(i), Caption: caption(i, h)}
 	}
-	f, err := plots.HeatmapOverlay(imgs, heats, plots.Columns(min(7, len(imgs))),
-		plots.Title(fmt.Sprintf("Grad-CAM of the predicted class, step %s, %s%s", id, split, s.Label())))
-	return named(f, err, figName("gradcam", stepID(id), split))
+	return imgs, heats, nil
 }
 
 // ResultRow is one line of the results table.

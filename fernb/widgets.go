@@ -196,12 +196,7 @@ func (n *Notebook) explore(what, title string, controls func(p *panel) error, vi
 		if err != nil {
 			return err
 		}
-		for _, f := range figs {
-			if err := n.show(f, nil); err != nil {
-				return err
-			}
-		}
-		return nil
+		return n.showAll(figs)
 	}
 	if !Interactive() {
 		headlessNote(what, false)
@@ -370,22 +365,14 @@ func (s *Study) gradCAMFigure(m *train.Model, id, split string, sp *data.Split, 
 			return nil, fmt.Errorf("face %d out of range [0, %d) of %s", i, sp.Len(), split)
 		}
 	}
-	maps, err := eval.GradCAM(m, m.Images(sp, idx), nil)
+	imgs, heats, err := gradCAMOverlays(m, sp, idx, func(i int, h eval.Heatmap) string {
+		return fmt.Sprintf("#%d true: %s\npred: %s %.0f%%", i, data.Classes[sp.Labels[i]], data.Classes[h.Class], 100*h.Probs[h.Class])
+	})
 	if err != nil {
 		return nil, err
 	}
-	imgs := make([]plots.Image, len(idx))
-	heats := make([]plots.Heatmap, len(idx))
 	names := []string{"gradcam", stepID(id), split}
-	for k, i := range idx {
-		h := maps[k]
-		vals := make([]float64, len(h.Values))
-		for j, v := range h.Values {
-			vals[j] = float64(v)
-		}
-		heats[k] = plots.Heatmap{Values: vals, Width: h.W, Height: h.H}
-		imgs[k] = plots.Image{Pixels: sp.Image(i), Caption: fmt.Sprintf("#%d true: %s\npred: %s %.0f%%",
-			i, data.Classes[sp.Labels[i]], data.Classes[h.Class], 100*h.Probs[h.Class])}
+	for _, i := range idx {
 		names = append(names, fmt.Sprint(i))
 	}
 	opts := []plots.Option{plots.Columns(min(7, len(imgs))), plots.Title(fmt.Sprintf("Grad-CAM, step %s, %s%s", id, split, s.Label()))}
