@@ -79,6 +79,19 @@ class ResNet18(nn.Module):
         self.layers = nn.Sequential(*layers)
         self.fc = nn.Linear(512, classes)
 
+    def init_torchvision(self):
+        """torchvision's ResNet initialisation, which fernb uses: convolution
+        kernels Kaiming-normal in fan_out mode, the linear layer's bias zero
+        (its weight keeps nn.Linear's uniform default). Without this call the
+        layers keep PyTorch's layer defaults (Kaiming-uniform, a=sqrt(5):
+        kernels about 2.4x smaller, which under batch norm is a larger
+        effective learning rate)."""
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        nn.init.zeros_(self.fc.bias)
+        return self
+
     def forward(self, x):
         x = self.maxpool(F.relu(self.bn1(self.conv1(x))))
         x = self.layers(x)

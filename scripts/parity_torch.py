@@ -129,6 +129,8 @@ def main():
     xva, yva = load_split(os.path.join(args.splits, "val.tsv"))
     mean, std = a.get("mean", 0.0), a.get("std", 1.0) or 1.0
     model = ResNet18(small_stem=False)
+    if cfg.get("init", "torchvision") == "torchvision":
+        model.init_torchvision()
     opt = torch.optim.SGD(model.parameters(), lr=cfg["lr"], momentum=cfg.get("momentum", 0.0),
                           nesterov=cfg["optimizer"] == "nesterov", weight_decay=cfg.get("weight_decay", 0.0))
     bs = cfg["batch_size"]

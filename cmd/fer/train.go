@@ -193,6 +193,7 @@ func runTrain(args []string) error {
 	fs.IntVar(&cfg.WarmupEpochs, "warmup", cfg.WarmupEpochs, "linear warm-up epochs")
 	fs.Float64Var(&cfg.LabelSmoothing, "label-smoothing", cfg.LabelSmoothing, "label smoothing epsilon")
 	fs.Float64Var(&cfg.Dropout, "dropout", cfg.Dropout, "dropout before the classifier")
+	fs.StringVar(&cfg.Init, "init", cfg.Init, "parameter initialisation: torchvision (default: Kaiming-normal fan_out kernels) or pytorch (PyTorch's layer defaults)")
 	fs.StringVar(&cfg.ClassWeights, "class-weights", cfg.ClassWeights, "loss class weights: none or balanced")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of initialisation, batch order, augmentation and dropout")
 	fs.StringVar(&cfg.Backend, "backend", cfg.Backend, "backend: auto, go, xla:cpu, xla:cuda (default: $GOMLX_BACKEND, else auto)")

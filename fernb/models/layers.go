@@ -71,12 +71,17 @@ func (b *builder) variable(s *model.Scope, name string, init initFn, dims ...int
 }
 
 // conv is a 2D convolution (NHWC, kernel [k, k, in, out]) with square kernel,
-// stride and zero padding, and an optional bias. Kernels are initialised with
-// Kaiming-normal in fan_out mode (torchvision's ResNet init), biases with zeros.
+// stride and zero padding, and an optional bias, initialised as Config.Init
+// says: Kaiming-normal in fan_out mode and zero bias (InitTorchvision), or
+// uniform in ±1/sqrt(fan_in) (InitPyTorch, nn.Conv2d's default).
 func (b *builder) conv(s *model.Scope, x *Node, k, out, stride, pad int, bias bool) *Node {
 	in := x.Shape().Dimensions[3]
-	fanOut := float64(k * k * out)
-	w := b.variable(s, "weight", normalInit(math.Sqrt(2/fanOut)), k, k, in, out).NodeValue(x.Graph())
+	fanOut, fanIn := float64(k*k*out), float64(k*k*in)
+	kernelInit, biasInit := normalInit(math.Sqrt(2/fanOut)), constInit(0)
+	if b.cfg.Init == InitPyTorch {
+		kernelInit, biasInit = uniformInit(1/math.Sqrt(fanIn)), uniformInit(1/math.Sqrt(fanIn))
+	}
+	w := b.variable(s, "weight", kernelInit, k, k, in, out).NodeValue(x.Graph())
 	var y *Node
 	if b.im2col {
 		y = Im2colConv(x, w, stride, pad)
@@ -84,7 +89,7 @@ func (b *builder) conv(s *model.Scope, x *Node, k, out, stride, pad int, bias bo
 		y = NativeConv(x, w, stride, pad)
 	}
 	if bias {
-		bv := b.variable(s, "bias", constInit(0), out).NodeValue(x.Graph())
+		bv := b.variable(s, "bias", biasInit, out).NodeValue(x.Graph())
 		y = graph.Add(y, graph.Reshape(bv, 1, 1, 1, out))
 	}
 	return y
@@ -260,11 +265,17 @@ func FusedBatchNorm(x, gamma, beta, runningMean, runningVar *Node, training bool
 }
 
 // dense is a fully connected layer, weight [in, out] drawn uniformly from
-// ±1/sqrt(in) (PyTorch's nn.Linear default), bias zeros.
+// ±1/sqrt(in) (PyTorch's nn.Linear default), bias zeros (InitTorchvision) or
+// drawn like the weight (InitPyTorch).
 func (b *builder) dense(s *model.Scope, x *Node, out int) *Node {
 	g := x.Graph()
 	in := x.Shape().Dimensions[1]
-	w := b.variable(s, "weight", uniformInit(1/math.Sqrt(float64(in))), in, out).NodeValue(g)
-	bias := b.variable(s, "bias", constInit(0), out).NodeValue(g)
+	bound := 1 / math.Sqrt(float64(in))
+	biasInit := constInit(0)
+	if b.cfg.Init == InitPyTorch {
+		biasInit = uniformInit(bound)
+	}
+	w := b.variable(s, "weight", uniformInit(bound), in, out).NodeValue(g)
+	bias := b.variable(s, "bias", biasInit, out).NodeValue(g)
 	return graph.Add(graph.MatMul(x, w), graph.Reshape(bias, 1, out))
 }

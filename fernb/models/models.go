@@ -69,6 +69,20 @@ const (
 	BNFused = "fused"
 )
 
+// Parameter initialisations (Config.Init).
+const (
+	// InitTorchvision is torchvision's ResNet initialisation: convolution
+	// kernels Kaiming-normal in fan_out mode (std sqrt(2/fan_out)), their
+	// biases zero; linear weights uniform in ±1/sqrt(in), biases zero.
+	InitTorchvision = "torchvision"
+	// InitPyTorch is PyTorch's layer defaults (nn.Conv2d, nn.Linear):
+	// weights and biases uniform in ±1/sqrt(fan_in). Convolution kernels are
+	// about 2.4x smaller than InitTorchvision's; behind batch norm the
+	// output is the same, but a smaller kernel turns the same learning rate
+	// into a larger effective step, so early epochs learn faster.
+	InitPyTorch = "pytorch"
+)
+
 // Config describes a network. The zero value is not valid: set Arch.
 type Config struct {
 	// Arch is ArchBaseline or ArchResNet18.
@@ -87,6 +101,9 @@ type Config struct {
 	// BatchNorm selects the batch-norm implementation: BNAuto ("" means
 	// auto), BNGraph or BNFused. Both compute the same function.
 	BatchNorm string `json:"batch_norm,omitempty"`
+	// Init selects the parameter initialisation: InitTorchvision ("" means
+	// it) or InitPyTorch.
+	Init string `json:"init,omitempty"`
 }
 
 // Validate reports the first invalid field.
@@ -111,6 +128,11 @@ func (c Config) Validate() error {
 	case "", BNAuto, BNGraph, BNFused:
 	default:
 		return fmt.Errorf("models: unknown batch-norm implementation %q (want auto, graph or fused)", c.BatchNorm)
+	}
+	switch c.Init {
+	case "", InitTorchvision, InitPyTorch:
+	default:
+		return fmt.Errorf("models: unknown initialisation %q (want %s or %s)", c.Init, InitTorchvision, InitPyTorch)
 	}
 	return nil
 }

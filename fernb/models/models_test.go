@@ -434,3 +434,58 @@ func TestConvByHand(t *testing.T) {
 		}
 	}
 }
+
+// TestInit: each initialisation draws convolution kernels with the standard
+// deviation it documents (torchvision: sqrt(2/fan_out); PyTorch's default:
+// uniform ±1/sqrt(fan_in), std 1/sqrt(3·fan_in)), and only PyTorch's draws
+// biases; an unknown name is refused.
+func TestInit(t *testing.T) {
+	for _, init := range []string{"", InitTorchvision, InitPyTorch} {
+		t.Run("init="+init, func(t *testing.T) {
+			cfg := Config{Arch: ArchResNet18, Seed: 3, Init: init}
+			if err := cfg.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			store := model.NewStore()
+			e := model.MustNewExec(testBackend(t, "go"), store, func(s *model.Scope, x *graph.Node) *graph.Node {
+				return cfg.Logits(s, x, false)
+			})
+			e.MustCall(randTensor(1, 1, 48, 48, 1))
+			kernels, fcBias := 0, 0.0
+			for v := range store.IterVariables() {
+				d := v.Shape().Dimensions
+				vals := flat(t, v.MustValue())
+				if len(d) == 1 && v.Trainable && len(vals) == NumClasses {
+					for _, x := range vals {
+						fcBias = math.Max(fcBias, math.Abs(float64(x)))
+					}
+				}
+				if len(d) != 4 || len(vals) < 4096 {
+					continue
+				}
+				kernels++
+				var ss float64
+				for _, x := range vals {
+					ss += float64(x) * float64(x)
+				}
+				std := math.Sqrt(ss / float64(len(vals)))
+				want := math.Sqrt(2 / float64(d[0]*d[1]*d[3]))
+				if init == InitPyTorch {
+					want = 1 / math.Sqrt(3*float64(d[0]*d[1]*d[2]))
+				}
+				if math.Abs(std/want-1) > 0.1 {
+					t.Errorf("%s %v: std %.4g, want %.4g", v.Path(), d, std, want)
+				}
+			}
+			if kernels < 15 {
+				t.Fatalf("checked %d kernels, want all of ResNet18's", kernels)
+			}
+			if gotBias := fcBias > 0; gotBias != (init == InitPyTorch) {
+				t.Errorf("classifier bias max |b| = %g with init %q", fcBias, init)
+			}
+		})
+	}
+	if err := (Config{Arch: ArchResNet18, Init: "xavier"}).Validate(); err == nil {
+		t.Error("init \"xavier\" accepted")
+	}
+}

@@ -105,6 +105,10 @@ type Config struct {
 	LabelSmoothing float64 `json:"label_smoothing,omitempty"`
 	// Dropout is the drop probability before the classifier.
 	Dropout float64 `json:"dropout,omitempty"`
+	// Init is the parameter initialisation: "torchvision" ("" means it:
+	// Kaiming-normal fan_out kernels) or "pytorch" (PyTorch's layer
+	// defaults); see models.InitTorchvision and models.InitPyTorch.
+	Init string `json:"init,omitempty"`
 	// ClassWeights is "none" or "balanced": weights n/(7·n_c) computed from
 	// the training split, used as torch's CrossEntropyLoss(weight=...)
 	// (a weighted mean over the batch).
@@ -215,7 +219,7 @@ func (c Config) Validate() error {
 
 // ModelConfig is the network part of the configuration.
 func (c Config) ModelConfig() models.Config {
-	return models.Config{Arch: c.Model, SmallStem: c.SmallStem, Dropout: c.Dropout, Seed: c.Seed}
+	return models.Config{Arch: c.Model, SmallStem: c.SmallStem, Dropout: c.Dropout, Seed: c.Seed, Init: c.Init}
 }
 
 // LRAt returns the learning rate used during epoch (0-based), as PyTorch's
