@@ -15,7 +15,16 @@ JSON line per epoch: train loss/accuracy, val accuracy, seconds.
         --splits /tmp/splits --stop-after 10 --out parity-torch.jsonl
 
 --stop-after N trains the first N epochs of the full schedule (so the epochs
-compare one to one with the first N of fernb's run). Augmentation runs on
+compare one to one with the first N of fernb's run). --table RUN_DIR prints,
+instead of training, the Markdown table of BENCHMARKS.md from --out (the
+PyTorch epochs) and RUN_DIR/history.json (fernb's):
+
+    python scripts/parity_torch.py --out parity-torch.jsonl --table runs/table/13-cpu-2h
+
+The initialisation follows the config's "init": "torchvision" (fernb's
+default: Kaiming-normal fan_out kernels) or "pytorch" (PyTorch's layer
+defaults, about 2.4x smaller kernels: a larger effective learning rate
+under batch norm, so a different training curve). Augmentation runs on
 batches with affine_grid/grid_sample (bilinear, zero fill), as fernb's host
 pipeline does on each image; random streams differ from fernb's, so runs
 agree in distribution, not bit for bit.
@@ -109,14 +118,39 @@ def augment(x, a, g, mean, std):
     return x
 
 
+def table(torch_jsonl, run_dir):
+    """Prints fernb's and PyTorch's epochs side by side (Markdown)."""
+    tt = [json.loads(line) for line in open(torch_jsonl) if line.strip()]
+    ff = json.load(open(os.path.join(run_dir, "history.json")))[:len(tt)]
+    if len(ff) < len(tt):
+        sys.exit(f"{run_dir}: {len(ff)} epochs in history.json, {len(tt)} in {torch_jsonl}")
+    print("| epoch | lr | fernb train acc | PyTorch train acc | fernb val acc | PyTorch val acc "
+          "| fernb s/epoch | PyTorch s/epoch |")
+    print("|---|---|---|---|---|---|---|---|")
+    for f, t in zip(ff, tt):
+        print(f"| {t['epoch']} | {t['lr']:.4g} | {100 * f['train_acc']:.1f}% | {100 * t['train_acc']:.1f}% "
+              f"| {100 * f['val_acc']:.2f}% | {100 * t['val_acc']:.2f}% | {f['seconds']:.0f} | {t['seconds']:.0f} |")
+    f, t = ff[-1], tt[-1]
+    print(f"\nafter {len(tt)} epochs: fernb val {100 * f['val_acc']:.2f}%, PyTorch {100 * t['val_acc']:.2f}%, "
+          f"difference {100 * (f['val_acc'] - t['val_acc']):+.2f} points; best of the {len(tt)}: "
+          f"fernb {100 * max(e['val_acc'] for e in ff):.2f}%, PyTorch {100 * max(e['val_acc'] for e in tt):.2f}%")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--config", required=True)
-    ap.add_argument("--splits", required=True)
+    ap.add_argument("--config")
+    ap.add_argument("--splits")
     ap.add_argument("--stop-after", type=int, default=0)
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--out", default="")
+    ap.add_argument("--table", default="", metavar="RUN_DIR")
     args = ap.parse_args()
+    if args.table:
+        if not args.out:
+            sys.exit("--table needs --out (the PyTorch epochs to compare)")
+        return table(args.out, args.table)
+    if not args.config or not args.splits:
+        sys.exit("--config and --splits are required to train")
     cfg = json.load(open(args.config))
     a = cfg.get("augment", {})
     if cfg["model"] != "resnet18" or cfg.get("small_stem") or cfg.get("dropout") or a.get("mixup") or a.get("cutmix"):

@@ -44,6 +44,22 @@ func runReport(args []string) error {
 	fmt.Fprintf(os.Stderr, "fer report: %s on %s\n", *nb, loc)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	// The kernel's output goes into the notebook; this process reports the
+	// training progress from the study's run folders, with an ETA.
+	if sc := *scale; sc != "" {
+		os.Setenv(fernb.ScaleEnv, sc)
+	}
+	if loc.Path != "" {
+		os.Setenv(fernb.DataEnv, loc.Path)
+	}
+	if s, err := fernb.OpenStudy(); err == nil {
+		fmt.Fprintf(os.Stderr, "fer report: scale %s, run folders %s; progress below as epochs end\n", s.Scale.Name, s.RunsDir)
+		watchCtx, stopWatch := context.WithCancel(ctx)
+		defer stopWatch()
+		go watchReport(watchCtx, s.RunsDir, reportPlan(s.Scale), 15*time.Second, os.Stderr)
+	} else {
+		fmt.Fprintf(os.Stderr, "fer report: no progress reports (%v)\n", err)
+	}
 	start := time.Now()
 	if err := notebook.Execute(ctx, *nb, notebook.Options{Scale: *scale, Env: env}); err != nil {
 		return err
