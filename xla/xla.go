@@ -7,8 +7,8 @@
 //     NVIDIA GPU are present;
 //   - "xla:cpu": XLA through the CPU PJRT plugin (the set-up script installs
 //     it from a PyPI wheel);
-//   - "go": GoMLX's pure-Go backend, correct everywhere but 10-50x slower on
-//     convolutions.
+//   - "go": GoMLX's pure-Go backend, correct everywhere but much slower on
+//     convolutions (BENCHMARKS.md has the measured numbers).
 //
 // New("auto") picks the first available in that order. An explicit request
 // ("xla:cpu", "xla:cuda", "go", or the GOMLX_BACKEND environment variable) is

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fernb/fernb/fernb"
 	"github.com/fernb/fernb/fernb/bench"
+	"github.com/fernb/fernb/fernb/models"
 )
 
 func init() {
@@ -36,7 +37,7 @@ func runBench(args []string) error {
 	nativeStems := fs.String("native-stems", strings.Join(d.NativeStems, ","), "stems also run with the native convolution on xla:cpu (slow there)")
 	budget := fs.Float64("budget", d.Steps.Budget, "seconds after which a phase's timed steps stop early (at least 2 run); 0 = no limit")
 	goStems := fs.String("go-stems", strings.Join(d.GoStems, ","), "stems also run on the go backend (small takes minutes per step there)")
-	convs := fs.String("convs", strings.Join(d.Convs, ","), "convolutions of fernb/models measured on XLA, comma-separated: native, im2col, auto (go always runs auto = im2col)")
+	convs := fs.String("convs", joinList(d.Convs), "convolutions of fernb/models measured on XLA, comma-separated: native, im2col, auto (go always runs auto = im2col)")
 	bns := fs.String("batchnorms", "auto", "batch-norm implementations of fernb/models measured on XLA, comma-separated: auto, graph, fused (a row each, per convolution)")
 	noGo := fs.Bool("skip-go", false, "skip the go backend (same as leaving it out of --backends)")
 	torch := fs.String("torch", "on", "on or off: measure PyTorch CPU too")
@@ -57,13 +58,13 @@ func runBench(args []string) error {
 	o.Batch, o.Threads, o.GHz, o.Seed, o.MeasureClock = *batch, *threads, *ghz, *seed, *measureClock
 	o.Steps = bench.Steps{Train: *steps, Infer: *steps, Warmup: *warmup, Budget: *budget}
 	o.GoSteps = bench.Steps{Train: *goSteps, Infer: *goSteps, Warmup: *goWarmup, Budget: *budget}
-	o.Backends = splitList(*backends)
+	o.Backends = splitList[string](*backends)
 	if *noGo {
 		o.Backends = removeItem(o.Backends, "go")
 	}
-	o.Stems, o.GoStems, o.NativeStems = splitList(*stems), splitList(*goStems), splitList(*nativeStems)
-	o.Convs = splitList(*convs)
-	o.BatchNorms = splitList(*bns)
+	o.Stems, o.GoStems, o.NativeStems = splitList[string](*stems), splitList[string](*goStems), splitList[string](*nativeStems)
+	o.Convs = splitList[models.ConvImpl](*convs)
+	o.BatchNorms = splitList[models.BatchNormImpl](*bns)
 	switch *torch {
 	case "on", "true", "1":
 		o.Torch = true
@@ -97,14 +98,23 @@ func runBench(args []string) error {
 	return err
 }
 
-func splitList(s string) []string {
-	var out []string
+func splitList[T ~string](s string) []T {
+	var out []T
 	for _, f := range strings.Split(s, ",") {
 		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
+			out = append(out, T(f))
 		}
 	}
 	return out
+}
+
+// joinList joins a list of names with commas.
+func joinList[T ~string](list []T) string {
+	s := make([]string, len(list))
+	for i, v := range list {
+		s[i] = string(v)
+	}
+	return strings.Join(s, ",")
 }
 
 func removeItem(list []string, item string) []string {

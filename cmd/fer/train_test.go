@@ -21,7 +21,7 @@ func TestBaseConfig(t *testing.T) {
 		name      string
 		args      []string
 		epochs    int
-		optimizer string
+		optimizer train.Optimizer
 		trainval  bool
 		wantErr   string
 	}{

@@ -58,12 +58,12 @@ type Options struct {
 	// Convs are the convolution implementations of fernb/models measured on
 	// the XLA backends, each a row: models.ConvNative, models.ConvIm2col or
 	// models.ConvAuto. The go backend always runs ConvAuto (im2col: its
-	// native convolution is about 8x slower).
-	Convs []string
+	// native convolution is much slower).
+	Convs []models.ConvImpl
 	// BatchNorms are the batch-norm implementations of fernb/models measured
 	// on the XLA backends (models.BNAuto, BNGraph, BNFused), each a row per
 	// convolution; empty means BNAuto. The go backend always runs BNAuto.
-	BatchNorms []string
+	BatchNorms []models.BatchNormImpl
 	// Torch enables the PyTorch CPU peer.
 	Torch bool
 	// TorchDevice is PyTorch's device: "cpu" (default) or "cuda".
@@ -93,7 +93,7 @@ func DefaultOptions() Options {
 		Stems:        []string{StemStandard, StemSmall},
 		GoStems:      []string{StemStandard},
 		NativeStems:  []string{StemStandard},
-		Convs:        []string{models.ConvIm2col, models.ConvNative},
+		Convs:        []models.ConvImpl{models.ConvIm2col, models.ConvNative},
 		Torch:        true,
 		TorchDevice:  "cpu",
 		MeasureClock: true,
@@ -155,9 +155,9 @@ type Report struct {
 	// per step).
 	NativeStems []string
 	// Convs are the convolution implementations measured on XLA.
-	Convs []string `json:"convs"`
+	Convs []models.ConvImpl `json:"convs"`
 	// BatchNorms are the batch-norm implementations measured on XLA.
-	BatchNorms []string `json:"batch_norms,omitempty"`
+	BatchNorms []models.BatchNormImpl `json:"batch_norms,omitempty"`
 	// Backends describes each GoMLX backend measured.
 	Backends []BackendInfo `json:"backends"`
 	// Torch describes the PyTorch peer (nil when not run).
@@ -283,11 +283,11 @@ func Run(opts Options) (*Report, error) {
 			}
 			convs := opts.Convs
 			if name == xla.KindGo || len(convs) == 0 {
-				convs = []string{models.ConvAuto}
+				convs = []models.ConvImpl{models.ConvAuto}
 			}
 			bns := opts.BatchNorms
 			if name == xla.KindGo || len(bns) == 0 {
-				bns = []string{models.BNAuto}
+				bns = []models.BatchNormImpl{models.BNAuto}
 			}
 			for _, conv := range convs {
 				if conv == models.ConvNative && name == xla.KindCPU && !slices.Contains(opts.NativeStems, stem) {

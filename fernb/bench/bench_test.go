@@ -106,8 +106,8 @@ func benchHarness(b *testing.B) *Harness {
 	b.Cleanup(backend.Finalize)
 	// $FERNB_BENCH_CONV and $FERNB_BENCH_BN pick the convolution and the
 	// batch norm (default auto, as training does).
-	h, err := NewHarness(backend, models.Config{Arch: models.ArchResNet18, Seed: 1, Conv: os.Getenv("FERNB_BENCH_CONV"),
-		BatchNorm: os.Getenv("FERNB_BENCH_BN")}, 128, 1)
+	h, err := NewHarness(backend, models.Config{Arch: models.ArchResNet18, Seed: 1, Conv: models.ConvImpl(os.Getenv("FERNB_BENCH_CONV")),
+		BatchNorm: models.BatchNormImpl(os.Getenv("FERNB_BENCH_BN"))}, 128, 1)
 	if err != nil {
 		b.Fatal(err)
 	}

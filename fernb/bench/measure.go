@@ -38,9 +38,9 @@ type Measurement struct {
 	// Stem is StemStandard or StemSmall.
 	Stem string `json:"stem"`
 	// Conv is the convolution implementation asked of fernb/models ("" = auto).
-	Conv string `json:"conv,omitempty"`
+	Conv models.ConvImpl `json:"conv,omitempty"`
 	// BatchNorm is the batch-norm implementation asked of fernb/models ("" = auto).
-	BatchNorm string `json:"batch_norm,omitempty"`
+	BatchNorm models.BatchNormImpl `json:"batch_norm,omitempty"`
 	// Batch is the number of images per step.
 	Batch int `json:"batch"`
 	// Warmup is the number of untimed steps after the first.
@@ -88,10 +88,10 @@ type Measurement struct {
 func (m Measurement) Label() string {
 	var parts []string
 	if m.Conv != "" && m.Conv != models.ConvAuto {
-		parts = append(parts, m.Conv)
+		parts = append(parts, string(m.Conv))
 	}
 	if m.BatchNorm != "" && m.BatchNorm != models.BNAuto {
-		parts = append(parts, "bn "+m.BatchNorm)
+		parts = append(parts, "bn "+string(m.BatchNorm))
 	}
 	if len(parts) == 0 {
 		return m.Backend

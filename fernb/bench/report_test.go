@@ -89,7 +89,7 @@ func TestRunRejectsBadOptions(t *testing.T) {
 		func(o *Options) { o.Stems = []string{"huge"} },
 		func(o *Options) { o.Stems = nil },
 		func(o *Options) { o.Backends, o.Torch = nil, false },
-		func(o *Options) { o.Convs = []string{"fft"} },
+		func(o *Options) { o.Convs = []models.ConvImpl{"fft"} },
 	}
 	for i, mod := range cases {
 		o := DefaultOptions()

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/fernb/fernb/fernb/data"
+	fmodels "github.com/fernb/fernb/fernb/models"
 	"github.com/fernb/fernb/fernb/train"
 	fxla "github.com/fernb/fernb/xla"
 )
@@ -131,7 +132,8 @@ func trainedModel(t *testing.T, arch string) (*train.Model, *data.Dataset) {
 		t.Fatal(err)
 	}
 	cfg := train.DefaultConfig()
-	cfg.Model, cfg.Epochs, cfg.BatchSize, cfg.MaxStepsPerEpoch = arch, 1, 4, 2
+	cfg.Epochs, cfg.BatchSize, cfg.MaxStepsPerEpoch = 1, 4, 2
+	cfg.Model = fmodels.Arch(arch)
 	cfg.Augment.Mean, cfg.Augment.Std = 0.5, 0.25
 	dir := filepath.Join(t.TempDir(), "run") // only needed until Load returns
 	res, err := train.Run(context.Background(), cfg, ds, dir, train.WithBackend(b))

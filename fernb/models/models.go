@@ -9,9 +9,10 @@
 // Two implementations of convolution and max-pooling are available and give the
 // same numbers: the backend's native ops (fast on XLA CUDA) and an im2col
 // convolution with a separable strided-slice max-pool (the fast path on CPUs:
-// GoMLX's pure-Go backend, whose native convolution is about 8x slower and
-// whose max-pool has no gradient, and XLA CPU, whose native convolution is
-// about 11x slower in training). ConvAuto picks by backend.
+// GoMLX's pure-Go backend, whose native convolution is much slower and whose
+// max-pool has no gradient, and XLA CPU, whose native convolution is much
+// slower in training; `fer bench` measures both, see BENCHMARKS.md).
+// ConvAuto picks by backend.
 //
 // Batch norm follows PyTorch: batch statistics with the full gradient in
 // training, running statistics (momentum 0.1, unbiased variance) in inference,
@@ -31,62 +32,74 @@ import (
 // Node is a GoMLX graph node.
 type Node = graph.Node
 
+// Arch names a network architecture (Config.Arch).
+type Arch string
+
 // Architectures.
 const (
 	// ArchBaseline is a small CNN: three blocks of 3x3 conv + ReLU + 2x2
 	// max-pool (32, 64, 128 channels), a 256-unit dense layer with ReLU
 	// (the features), and the 7-way dense classifier.
-	ArchBaseline = "baseline"
+	ArchBaseline Arch = "baseline"
 	// ArchResNet18 is torchvision's ResNet18 with a one-channel input.
-	ArchResNet18 = "resnet18"
+	ArchResNet18 Arch = "resnet18"
 )
+
+// ConvImpl names a convolution implementation (Config.Conv).
+type ConvImpl string
 
 // Convolution implementations.
 const (
 	// ConvAuto uses im2col on every backend but XLA CUDA, where the
 	// native ops are used (see PrefersIm2col).
-	ConvAuto = "auto"
+	ConvAuto ConvImpl = "auto"
 	// ConvNative uses the backend's convolution and max-pool ops.
-	ConvNative = "native"
+	ConvNative ConvImpl = "native"
 	// ConvIm2col uses strided slices + one matmul per convolution and a
 	// separable strided-slice max-pool.
-	ConvIm2col = "im2col"
+	ConvIm2col ConvImpl = "im2col"
 )
+
+// BatchNormImpl names a batch-norm implementation (Config.BatchNorm).
+type BatchNormImpl string
 
 // Batch-norm implementations.
 const (
-	// BNAuto is BNGraph (the default until BNFused is measured faster:
-	// see BENCHMARKS.md).
-	BNAuto = "auto"
+	// BNAuto is BNGraph, the default (BENCHMARKS.md holds the measured
+	// speed of each implementation).
+	BNAuto BatchNormImpl = "auto"
 	// BNGraph builds batch norm from graph ops (mean, variance, scale) and
 	// lets autodiff derive its gradient; every backend runs it.
-	BNGraph = "graph"
+	BNGraph BatchNormImpl = "graph"
 	// BNFused uses the backend's BatchNormForTraining / BatchNormGradient
 	// ops in training (XLA's batch-norm HLOs, which XLA expands into fused
-	// reductions with a closed-form gradient): about 5 % faster training on
-	// XLA CPU (BENCHMARKS.md). GoMLX's pure-Go backend lacks them: there
-	// BNFused falls back to BNGraph.
-	BNFused = "fused"
+	// reductions with a closed-form gradient; its speed against BNGraph is
+	// measured by `fer bench`, see BENCHMARKS.md). GoMLX's pure-Go backend
+	// lacks them: there BNFused falls back to BNGraph.
+	BNFused BatchNormImpl = "fused"
 )
+
+// Init names a parameter initialisation (Config.Init).
+type Init string
 
 // Parameter initialisations (Config.Init).
 const (
 	// InitTorchvision is torchvision's ResNet initialisation: convolution
 	// kernels Kaiming-normal in fan_out mode (std sqrt(2/fan_out)), their
 	// biases zero; linear weights uniform in ±1/sqrt(in), biases zero.
-	InitTorchvision = "torchvision"
+	InitTorchvision Init = "torchvision"
 	// InitPyTorch is PyTorch's layer defaults (nn.Conv2d, nn.Linear):
 	// weights and biases uniform in ±1/sqrt(fan_in). Convolution kernels are
 	// about 2.4x smaller than InitTorchvision's; behind batch norm the
 	// output is the same, but a smaller kernel turns the same learning rate
 	// into a larger effective step, so early epochs learn faster.
-	InitPyTorch = "pytorch"
+	InitPyTorch Init = "pytorch"
 )
 
 // Config describes a network. The zero value is not valid: set Arch.
 type Config struct {
 	// Arch is ArchBaseline or ArchResNet18.
-	Arch string `json:"arch"`
+	Arch Arch `json:"arch"`
 	// SmallStem replaces ResNet18's 7x7/2 convolution and 3x3/2 max-pool by a
 	// single 3x3/1 convolution (the usual CIFAR variant): 16x more compute.
 	SmallStem bool `json:"small_stem,omitempty"`
@@ -97,13 +110,13 @@ type Config struct {
 	Seed uint64 `json:"seed"`
 	// Conv selects the convolution implementation: ConvAuto ("" means auto),
 	// ConvNative or ConvIm2col.
-	Conv string `json:"conv,omitempty"`
+	Conv ConvImpl `json:"conv,omitempty"`
 	// BatchNorm selects the batch-norm implementation: BNAuto ("" means
 	// auto), BNGraph or BNFused. Both compute the same function.
-	BatchNorm string `json:"batch_norm,omitempty"`
+	BatchNorm BatchNormImpl `json:"batch_norm,omitempty"`
 	// Init selects the parameter initialisation: InitTorchvision ("" means
 	// it) or InitPyTorch.
-	Init string `json:"init,omitempty"`
+	Init Init `json:"init,omitempty"`
 }
 
 // Validate reports the first invalid field.

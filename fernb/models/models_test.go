@@ -139,7 +139,7 @@ func TestBatchNormByHand(t *testing.T) {
 	rv := []float32{2, 0.5, 1}
 	dy := flat(t, randTensor(5, n, c))
 	impls := []struct {
-		name string
+		name BatchNormImpl
 		fn   func(x, gamma, beta, rm, rv *graph.Node, training bool) (*graph.Node, *graph.Node, *graph.Node)
 	}{{BNGraph, BatchNorm}, {BNFused, FusedBatchNorm}}
 	for _, bn := range backendNames {
@@ -150,7 +150,7 @@ func TestBatchNormByHand(t *testing.T) {
 				// BNGraph there (checked in TestFusedBatchNormFallback).
 				continue
 			}
-			t.Run(bn+"/"+impl.name, func(t *testing.T) {
+			t.Run(bn+"/"+string(impl.name), func(t *testing.T) {
 				outs := graph.MustExecOnceN(backend, func(x, gm, bt, rm, rv, dy *graph.Node) []*graph.Node {
 					y, _, _ := impl.fn(x, gm, bt, rm, rv, true)
 					yi, _, _ := impl.fn(x, gm, bt, rm, rv, false)
@@ -240,8 +240,9 @@ func TestFusedBatchNormMatchesGraph(t *testing.T) {
 // XLA CPU only: the pure-Go backend lacks them and gets BNGraph.
 func TestFusedBatchNormFallback(t *testing.T) {
 	for _, c := range []struct {
-		backend, bn string
-		want        bool
+		backend string
+		bn      BatchNormImpl
+		want    bool
 	}{
 		{"xla:cpu", BNFused, true}, {"xla:cpu", BNGraph, false}, {"xla:cpu", BNAuto, false}, {"xla:cpu", "", false},
 		{"go", BNFused, false}, {"go", BNGraph, false},
@@ -316,7 +317,7 @@ func TestShapesAndBackendParity(t *testing.T) {
 		{Config{Arch: ArchBaseline, Seed: 7}, 6, 3},
 	}
 	for _, c := range cases {
-		name := c.cfg.Arch
+		name := string(c.cfg.Arch)
 		if c.cfg.SmallStem {
 			name += "-smallstem"
 		}
@@ -440,8 +441,8 @@ func TestConvByHand(t *testing.T) {
 // uniform ±1/sqrt(fan_in), std 1/sqrt(3·fan_in)), and only PyTorch's draws
 // biases; an unknown name is refused.
 func TestInit(t *testing.T) {
-	for _, init := range []string{"", InitTorchvision, InitPyTorch} {
-		t.Run("init="+init, func(t *testing.T) {
+	for _, init := range []Init{"", InitTorchvision, InitPyTorch} {
+		t.Run("init="+string(init), func(t *testing.T) {
 			cfg := Config{Arch: ArchResNet18, Seed: 3, Init: init}
 			if err := cfg.Validate(); err != nil {
 				t.Fatal(err)

@@ -26,26 +26,35 @@ import (
 	"github.com/fernb/fernb/fernb/models"
 )
 
+// Optimizer names an optimizer (Config.Optimizer).
+type Optimizer string
+
 // Optimizers.
 const (
-	OptSGD      = "sgd"
-	OptMomentum = "momentum"
-	OptNesterov = "nesterov"
-	OptAdam     = "adam"
-	OptAdamW    = "adamw"
+	OptSGD      Optimizer = "sgd"
+	OptMomentum Optimizer = "momentum"
+	OptNesterov Optimizer = "nesterov"
+	OptAdam     Optimizer = "adam"
+	OptAdamW    Optimizer = "adamw"
 )
+
+// Schedule names a learning-rate schedule (Config.Schedule).
+type Schedule string
 
 // Learning-rate schedules.
 const (
-	SchedConstant = "constant"
-	SchedStep     = "step"
-	SchedCosine   = "cosine"
+	SchedConstant Schedule = "constant"
+	SchedStep     Schedule = "step"
+	SchedCosine   Schedule = "cosine"
 )
+
+// ClassWeights names a class weighting of the loss (Config.ClassWeights).
+type ClassWeights string
 
 // Class weightings of the loss.
 const (
-	WeightsNone     = "none"
-	WeightsBalanced = "balanced"
+	WeightsNone     ClassWeights = "none"
+	WeightsBalanced ClassWeights = "balanced"
 )
 
 // Adam's fixed hyper-parameters (PyTorch's defaults).
@@ -61,7 +70,7 @@ type Config struct {
 	// Name labels the run in tables and plots (free text).
 	Name string `json:"name,omitempty"`
 	// Model is "baseline" or "resnet18".
-	Model string `json:"model"`
+	Model models.Arch `json:"model"`
 	// SmallStem uses ResNet18's 3x3/1 stem without max-pool.
 	SmallStem bool `json:"small_stem,omitempty"`
 	// Epochs is the number of passes over the training split.
@@ -70,7 +79,7 @@ type Config struct {
 	// an epoch is dropped (each epoch has its own order, so every image is used).
 	BatchSize int `json:"batch_size"`
 	// Optimizer is "sgd", "momentum", "nesterov", "adam" or "adamw".
-	Optimizer string `json:"optimizer"`
+	Optimizer Optimizer `json:"optimizer"`
 	// LR is the base learning rate.
 	LR float64 `json:"lr"`
 	// Momentum is SGD's momentum ("momentum" and "nesterov").
@@ -80,7 +89,7 @@ type Config struct {
 	WeightDecay float64 `json:"weight_decay,omitempty"`
 	// Schedule is "constant", "step" or "cosine"; the learning rate changes
 	// once per epoch, as PyTorch's schedulers stepped after each epoch.
-	Schedule string `json:"schedule"`
+	Schedule Schedule `json:"schedule"`
 	// TMax is the cosine period in epochs (0: Epochs - WarmupEpochs).
 	TMax int `json:"t_max,omitempty"`
 	// EtaMin is the cosine schedule's minimum learning rate.
@@ -108,11 +117,11 @@ type Config struct {
 	// Init is the parameter initialisation: "torchvision" ("" means it:
 	// Kaiming-normal fan_out kernels) or "pytorch" (PyTorch's layer
 	// defaults); see models.InitTorchvision and models.InitPyTorch.
-	Init string `json:"init,omitempty"`
+	Init models.Init `json:"init,omitempty"`
 	// ClassWeights is "none" or "balanced": weights n/(7·n_c) computed from
 	// the training split, used as torch's CrossEntropyLoss(weight=...)
 	// (a weighted mean over the batch).
-	ClassWeights string `json:"class_weights,omitempty"`
+	ClassWeights ClassWeights `json:"class_weights,omitempty"`
 	// Seed fixes initialisation, batch order, augmentation and dropout.
 	Seed uint64 `json:"seed"`
 	// Backend is the compute backend to train on ("auto", "xla:cpu",

@@ -370,7 +370,7 @@ func StepSeed(seed uint64, epoch, step int) uint64 {
 // ClassWeightsFor returns the per-class loss weights of the configuration
 // for a training split: all ones for "none"; n/(7·n_c) for "balanced"
 // (0 for absent classes).
-func ClassWeightsFor(mode string, s *data.Split) []float32 {
+func ClassWeightsFor(mode ClassWeights, s *data.Split) []float32 {
 	w := make([]float32, data.NumClasses)
 	if mode != WeightsBalanced {
 		for i := range w {
