@@ -12,6 +12,7 @@ import (
 
 	"github.com/fernb/fernb/fernb/data"
 	"github.com/fernb/fernb/fernb/eval"
+	"github.com/fernb/fernb/fernb/recipe"
 	"github.com/fernb/fernb/fernb/train"
 	"github.com/fernb/fernb/plots"
 )
@@ -116,7 +117,7 @@ func pct(v float64) string {
 // RunSummary describes a step's run in one Markdown line: epochs, time, best
 // validation accuracy, test accuracy, and what the study reported.
 func (s *Study) RunSummary(id string) (string, error) {
-	st, err := FindStep(id)
+	st, err := recipe.FindStep(id)
 	if err != nil {
 		return "", err
 	}
@@ -301,7 +302,7 @@ func gradCAMOverlays(m *train.Model, sp *data.Split, idx []int, caption func(i i
 
 // ResultRow is one line of the results table.
 type ResultRow struct {
-	Step                Step
+	Step                recipe.Step
 	Epochs              int
 	Seconds             float64
 	BestVal, Test       float64
@@ -312,7 +313,7 @@ type ResultRow struct {
 // validation and test accuracy beside the study's numbers.
 func (s *Study) Results() ([]ResultRow, error) {
 	var rows []ResultRow
-	for _, st := range StudySteps() {
+	for _, st := range recipe.StudySteps() {
 		res, err := train.Open(s.RunDir(st.ID))
 		if err != nil {
 			continue // not trained at this scale
@@ -377,7 +378,7 @@ func (s *Study) ExportAll() ([]string, error) {
 	var figs []func() (*plots.Figure, error)
 	figs = append(figs, s.ClassDistribution, func() (*plots.Figure, error) { return s.SampleFaces(8) })
 	var trained []string
-	for _, st := range StudySteps() {
+	for _, st := range recipe.StudySteps() {
 		if _, err := train.Open(s.RunDir(st.ID)); err != nil {
 			continue
 		}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/fernb/fernb/fernb/recipe"
 	"github.com/fernb/fernb/fernb/train"
 	"github.com/fernb/fernb/plots"
 )
@@ -155,7 +156,7 @@ func ExportSession(session, dir string, table *plots.Table) ([]string, error) {
 // this scale.
 func (s *Study) ResultsTableData() (*plots.Table, error) {
 	trained := false
-	for _, st := range StudySteps() {
+	for _, st := range recipe.StudySteps() {
 		if _, err := train.Open(s.RunDir(st.ID)); err == nil {
 			trained = true
 			break

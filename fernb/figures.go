@@ -8,6 +8,7 @@ import (
 	"github.com/fernb/fernb/fernb/augment"
 	"github.com/fernb/fernb/fernb/data"
 	"github.com/fernb/fernb/fernb/pca"
+	"github.com/fernb/fernb/fernb/recipe"
 	"github.com/fernb/fernb/fernb/train"
 	"github.com/fernb/fernb/plots"
 )
@@ -44,7 +45,7 @@ func figName(parts ...string) string {
 // or id itself when it names no step (a run folder), so that a figure's
 // file name does not depend on how a cell abbreviated the step.
 func stepID(id string) string {
-	if st, err := FindStep(id); err == nil {
+	if st, err := recipe.FindStep(id); err == nil {
 		return st.ID
 	}
 	return id
@@ -225,7 +226,7 @@ func (s *Study) PCA(id string, limit int) ([]*plots.Figure, error) {
 		for i, l := range sp.Labels {
 			labels[i] = int(l)
 		}
-		idx, err := pca.Subsample(sp.Len(), labels, limit, SplitSeed)
+		idx, err := pca.Subsample(sp.Len(), labels, limit, recipe.SplitSeed)
 		if err != nil {
 			return nil, err
 		}

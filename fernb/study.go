@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/fernb/fernb/fernb/data"
+	"github.com/fernb/fernb/fernb/notebook"
 	"github.com/fernb/fernb/fernb/pca"
+	"github.com/fernb/fernb/fernb/recipe"
 	"github.com/fernb/fernb/fernb/train"
 	"github.com/fernb/fernb/xla"
 	"github.com/gomlx/compute"
@@ -28,26 +30,15 @@ const (
 	PlotsEnv = "FERNB_PLOTS"
 )
 
-// DefaultScale is the scale used when $FERNB_SCALE is unset.
-const DefaultScale = "short"
-
-// ValFraction and SplitSeed define the validation split the study makes out
-// of FER2013's training set (stratified; the study used 11,880/7,350 of
-// its own split).
-const (
-	ValFraction = 0.2
-	SplitSeed   = 1
-)
-
 // Study is the report's state: where the data is, at which scale the steps
 // run, and where runs and figures go. It is cheap to make: every notebook
 // cell opens it again (through Notebook, Open), and runs persist in run
 // folders, so a later cell reuses what an earlier one trained.
 type Study struct {
 	// Data says where the data comes from (Path "" for synthetic faces).
-	Data DataLocation
+	Data data.Location
 	// Scale is the scale of the runs.
-	Scale Scale
+	Scale recipe.Scale
 	// RunsDir holds one run folder per step: <repo>/runs/<scale>-<data>
 	// unless $FERNB_RUNS says otherwise.
 	RunsDir string
@@ -66,20 +57,20 @@ type Study struct {
 // faces), $FERNB_SCALE (else DefaultScale), $FERNB_RUNS, $FERNB_PLOTS and
 // $GOMLX_BACKEND.
 func OpenStudy() (*Study, error) {
-	loc, err := FindData("")
+	loc, err := data.Locate("")
 	if err != nil {
 		return nil, err
 	}
 	name := os.Getenv(ScaleEnv)
 	if name == "" {
-		name = DefaultScale
+		name = recipe.DefaultScale
 	}
-	sc, err := FindScale(name)
+	sc, err := recipe.FindScale(name)
 	if err != nil {
 		return nil, fmt.Errorf("$%s: %w", ScaleEnv, err)
 	}
 	s := &Study{Data: loc, Scale: sc, Backend: "auto", Log: os.Stderr}
-	root, rootErr := RepoRoot()
+	root, rootErr := notebook.RepoRoot()
 	s.RunsDir = os.Getenv(RunsEnv)
 	if s.RunsDir == "" {
 		if rootErr != nil {
@@ -161,7 +152,7 @@ func (s *Study) Dataset() (*data.Dataset, error) {
 		}
 	}
 	if ds.Val == nil {
-		if err := ds.SplitVal(ValFraction, SplitSeed); err != nil {
+		if err := ds.SplitVal(recipe.ValFraction, recipe.SplitSeed); err != nil {
 			return nil, err
 		}
 	}
@@ -187,7 +178,7 @@ func (s *Study) subset(ds *data.Dataset) error {
 		for i, l := range (*sp).Labels {
 			labels[i] = int(l)
 		}
-		idx, err := pca.Subsample(len(labels), labels, n, SplitSeed)
+		idx, err := pca.Subsample(len(labels), labels, n, recipe.SplitSeed)
 		if err != nil {
 			return err
 		}
@@ -208,14 +199,14 @@ func (s *Study) subset(ds *data.Dataset) error {
 		return err
 	}
 	if s.Scale.TrainImages > 0 || s.Scale.EvalImages > 0 {
-		ds.Subset = fmt.Sprintf("scale %s: train %d, eval %d (seed %d)", s.Scale.Name, s.Scale.TrainImages, s.Scale.EvalImages, SplitSeed)
+		ds.Subset = fmt.Sprintf("scale %s: train %d, eval %d (seed %d)", s.Scale.Name, s.Scale.TrainImages, s.Scale.EvalImages, recipe.SplitSeed)
 	}
 	return nil
 }
 
 // trainingData returns the data a step trains on: for TrainVal steps,
 // train+val as the training split (val is then still reported, but seen).
-func (s *Study) trainingData(st Step) (*data.Dataset, error) {
+func (s *Study) trainingData(st recipe.Step) (*data.Dataset, error) {
 	ds, err := s.Dataset()
 	if err != nil {
 		return nil, err
@@ -233,7 +224,7 @@ func (s *Study) RunDir(id string) string { return filepath.Join(s.RunsDir, id) }
 
 // Config returns a step's training configuration at the study's scale.
 func (s *Study) Config(id string) (train.Config, error) {
-	st, err := FindStep(id)
+	st, err := recipe.FindStep(id)
 	if err != nil {
 		return train.Config{}, err
 	}
@@ -248,7 +239,7 @@ func (s *Study) Config(id string) (train.Config, error) {
 // while it trains stops it between two steps with an error that wraps
 // context.Canceled; calling Train again resumes the run.
 func (s *Study) Train(id string) (*train.Result, error) {
-	st, err := FindStep(id)
+	st, err := recipe.FindStep(id)
 	if err != nil {
 		return nil, err
 	}
@@ -299,7 +290,7 @@ func (s *Study) Result(id string) (*train.Result, error) {
 // runName returns the run folder name of a step ID or prefix, or id itself
 // when RunsDir holds a run folder of that name.
 func (s *Study) runName(id string) (string, error) {
-	st, err := FindStep(id)
+	st, err := recipe.FindStep(id)
 	if err == nil {
 		return st.ID, nil
 	}

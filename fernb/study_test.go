@@ -6,13 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fernb/fernb/fernb/data"
 )
 
 // quickStudy returns a Study at the quick scale on synthetic faces, with its
 // runs and plots in temporary folders.
 func quickStudy(t *testing.T) *Study {
 	t.Helper()
-	t.Setenv(DataEnv, "")
+	t.Setenv(data.PathEnv, "")
 	t.Setenv(ScaleEnv, "quick")
 	t.Setenv(RunsEnv, t.TempDir())
 	t.Setenv(PlotsEnv, t.TempDir())

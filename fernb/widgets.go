@@ -11,6 +11,7 @@ import (
 	"github.com/fernb/fernb/fernb/augment"
 	"github.com/fernb/fernb/fernb/data"
 	"github.com/fernb/fernb/fernb/eval"
+	"github.com/fernb/fernb/fernb/recipe"
 	"github.com/fernb/fernb/fernb/train"
 	"github.com/fernb/fernb/plots"
 	"github.com/janpfeifer/gonb/gonbui"
@@ -299,7 +300,7 @@ func (n *Notebook) ExploreAugmentation(id string) {
 // trainedSteps lists the study steps with a run folder at this scale.
 func (s *Study) trainedSteps() []string {
 	var ids []string
-	for _, st := range StudySteps() {
+	for _, st := range recipe.StudySteps() {
 		if _, err := train.Open(s.RunDir(st.ID)); err == nil {
 			ids = append(ids, st.ID)
 		}

@@ -7,9 +7,9 @@ import (
 	"os"
 	"strings"
 
-	"github.com/fernb/fernb/fernb"
 	"github.com/fernb/fernb/fernb/bench"
 	"github.com/fernb/fernb/fernb/models"
+	"github.com/fernb/fernb/fernb/notebook"
 )
 
 func init() {
@@ -79,9 +79,9 @@ func runBench(args []string) error {
 	}
 	o.Progress = os.Stderr
 	// The PyTorch peer lives in the repository (scripts/, .venv/).
-	if os.Getenv(fernb.RootEnv) == "" {
-		if root, err := fernb.RepoRoot(); err == nil {
-			os.Setenv(fernb.RootEnv, root)
+	if os.Getenv(notebook.RootEnv) == "" {
+		if root, err := notebook.RepoRoot(); err == nil {
+			os.Setenv(notebook.RootEnv, root)
 		}
 	}
 	r, err := bench.Run(o)

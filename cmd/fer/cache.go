@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/fernb/fernb/fernb"
 	"github.com/fernb/fernb/fernb/data"
 )
 
@@ -153,12 +152,12 @@ func cacheClean(w io.Writer, dir string) error {
 // image rewritten in place with the same size and time is served stale
 // from the cache; this finds it.
 func cacheVerify(w io.Writer, dir, path string) error {
-	loc, err := fernb.FindData(path)
+	loc, err := data.Locate(path)
 	if err != nil {
 		return err
 	}
 	if loc.Path == "" {
-		return fmt.Errorf("no data path: give --data PATH or set $%s", fernb.DataEnv)
+		return fmt.Errorf("no data path: give --data PATH or set $%s", data.PathEnv)
 	}
 	cached, err := data.Load(loc.Path, data.WithCacheDir(dir))
 	if err != nil {

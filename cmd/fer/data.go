@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fernb/fernb/fernb"
 	"github.com/fernb/fernb/fernb/data"
+	"github.com/fernb/fernb/fernb/recipe"
 )
 
 func init() {
@@ -26,8 +26,8 @@ func runData(args []string) error {
 	synth := fs.Int("synthetic", 3500, "number of synthetic train faces when no data path is given (test: a fifth)")
 	verify := fs.Bool("verify", false, "decode every image again and compare with the cache (finds a file changed in place with its size and time kept), then stop; the same as fer cache verify")
 	writeSplits := fs.String("write-splits", "", "write the train, val (fer train's default split) and test file lists to this folder (NAME.tsv: one 'path<TAB>label' line per image; NAME.u8: the decoded 48x48 pixels) for a peer to train on the same split, then stop")
-	valFrac := fs.Float64("val", fernb.ValFraction, "with --write-splits: the val fraction")
-	valSeed := fs.Uint64("val-seed", fernb.SplitSeed, "with --write-splits: the val seed")
+	valFrac := fs.Float64("val", recipe.ValFraction, "with --write-splits: the val fraction")
+	valSeed := fs.Uint64("val-seed", recipe.SplitSeed, "with --write-splits: the val seed")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -45,13 +45,13 @@ func runData(args []string) error {
 		}
 		return cacheVerify(os.Stdout, dir, *dataPath)
 	}
-	loc, err := fernb.FindData(*dataPath)
+	loc, err := data.Locate(*dataPath)
 	if err != nil {
 		return err
 	}
 	var ds *data.Dataset
 	if loc.Path == "" {
-		fmt.Printf("No --data and no $%s: using the built-in SYNTHETIC faces (%d train, %d test), not FER2013.\n\n", fernb.DataEnv, *synth, *synth/5)
+		fmt.Printf("No --data and no $%s: using the built-in SYNTHETIC faces (%d train, %d test), not FER2013.\n\n", data.PathEnv, *synth, *synth/5)
 		t0 := time.Now()
 		ds = data.Synthetic(*synth, *synth/5, 1)
 		fmt.Printf("rendered %d synthetic faces in %s\n", ds.Train.Len()+ds.Test.Len(), time.Since(t0).Round(time.Millisecond))

@@ -7,7 +7,7 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"github.com/fernb/fernb/fernb"
+	"github.com/fernb/fernb/fernb/data"
 	"github.com/fernb/fernb/xla"
 )
 
@@ -58,7 +58,7 @@ func runInfo(args []string) error {
 	}
 	fmt.Printf("  devices   %d\n", c.Devices)
 	fmt.Printf("  backend   %s\n", strings.TrimSpace(c.Description))
-	loc, err := fernb.FindData(*dataPath)
+	loc, err := data.Locate(*dataPath)
 	fmt.Printf("data        %s\n", loc)
 	return err
 }

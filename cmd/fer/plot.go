@@ -8,6 +8,7 @@ import (
 
 	"github.com/fernb/fernb/fernb"
 	"github.com/fernb/fernb/fernb/data"
+	"github.com/fernb/fernb/fernb/recipe"
 	"github.com/fernb/fernb/fernb/train"
 )
 
@@ -35,7 +36,7 @@ func runPlot(args []string) error {
 		return err
 	}
 	var ds *data.Dataset
-	var loc fernb.DataLocation
+	var loc data.Location
 	if *dataPath == "" {
 		if res.Data == nil {
 			return fmt.Errorf("%s has no data record (%s: made before fernb recorded it): give --data", *run, train.DataFile)
@@ -43,11 +44,11 @@ func runPlot(args []string) error {
 		if ds, err = res.Data.Reload(); err != nil {
 			return fmt.Errorf("%s: %w (give --data to plot on other data)", *run, err)
 		}
-		loc = fernb.DataLocation{Path: res.Data.Path, From: "the run's " + train.DataFile}
-	} else if loc, err = fernb.FindData(*dataPath); err != nil {
+		loc = data.Location{Path: res.Data.Path, From: "the run's " + train.DataFile}
+	} else if loc, err = data.Locate(*dataPath); err != nil {
 		return err
 	}
-	full, err := fernb.FindScale("full")
+	full, err := recipe.FindScale("full")
 	if err != nil {
 		return err
 	}

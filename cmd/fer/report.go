@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/fernb/fernb/fernb"
+	"github.com/fernb/fernb/fernb/data"
 	"github.com/fernb/fernb/fernb/notebook"
+	"github.com/fernb/fernb/fernb/recipe"
 )
 
 func init() {
@@ -20,26 +22,26 @@ func init() {
 
 func runReport(args []string) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	data := fs.String("data", "", "FER2013 path (default $FER_DATA, else synthetic faces)")
-	scale := fs.String("scale", "", "quick, short, cpu or full (default $FERNB_SCALE, else "+fernb.DefaultScale+")")
+	dataPath := fs.String("data", "", "FER2013 path (default $FER_DATA, else synthetic faces)")
+	scale := fs.String("scale", "", "quick, short, cpu or full (default $FERNB_SCALE, else "+recipe.DefaultScale+")")
 	nb := fs.String("notebook", "", "notebook to run (default notebooks/report.ipynb of the repository)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	root, err := fernb.RepoRoot()
+	root, err := notebook.RepoRoot()
 	if err != nil {
 		return err
 	}
 	if *nb == "" {
 		*nb = filepath.Join(root, "notebooks", "report.ipynb")
 	}
-	loc, err := fernb.FindData(*data)
+	loc, err := data.Locate(*dataPath)
 	if err != nil {
 		return err
 	}
-	env := []string{fernb.RootEnv + "=" + root}
+	env := []string{notebook.RootEnv + "=" + root}
 	if loc.Path != "" {
-		env = append(env, fernb.DataEnv+"="+loc.Path)
+		env = append(env, data.PathEnv+"="+loc.Path)
 	}
 	fmt.Fprintf(os.Stderr, "fer report: %s on %s\n", *nb, loc)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -50,7 +52,7 @@ func runReport(args []string) error {
 		os.Setenv(fernb.ScaleEnv, sc)
 	}
 	if loc.Path != "" {
-		os.Setenv(fernb.DataEnv, loc.Path)
+		os.Setenv(data.PathEnv, loc.Path)
 	}
 	if s, err := fernb.OpenStudy(); err == nil {
 		fmt.Fprintf(os.Stderr, "fer report: scale %s, run folders %s; progress below as epochs end\n", s.Scale.Name, s.RunsDir)
@@ -77,7 +79,7 @@ func runNotebooks(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	root, err := fernb.RepoRoot()
+	root, err := notebook.RepoRoot()
 	if err != nil {
 		return err
 	}
@@ -103,7 +105,7 @@ func runNotebooks(args []string) error {
 		dst := filepath.Join(*out, filepath.Base(f))
 		err := notebook.Execute(context.Background(), f, notebook.Options{
 			Scale: scale, Output: dst, Timeout: *timeout,
-			Env: []string{fernb.RootEnv + "=" + root, "FERNB_RUNS=" + filepath.Join(*out, "runs"), "FERNB_PLOTS=" + filepath.Join(*out, "plots")},
+			Env: []string{notebook.RootEnv + "=" + root, "FERNB_RUNS=" + filepath.Join(*out, "runs"), "FERNB_PLOTS=" + filepath.Join(*out, "plots")},
 		})
 		status := "ok"
 		if err != nil {

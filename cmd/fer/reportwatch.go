@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fernb/fernb/fernb"
 	"github.com/fernb/fernb/fernb/models"
+	"github.com/fernb/fernb/fernb/recipe"
 	"github.com/fernb/fernb/fernb/train"
 )
 
@@ -27,9 +27,9 @@ type planStep struct {
 // epoch: 1 for ResNet18 with the standard stem, 16 with the small stem (16x
 // the activations), 0.1 for the baseline CNN; train+val epochs see 25 %
 // more images. The costs only weight the ETA.
-func reportPlan(sc fernb.Scale) []planStep {
+func reportPlan(sc recipe.Scale) []planStep {
 	var plan []planStep
-	for _, st := range fernb.StudySteps() {
+	for _, st := range recipe.StudySteps() {
 		c := sc.Apply(st)
 		cost := 1.0
 		switch {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fernb/fernb/fernb"
+	"github.com/fernb/fernb/fernb/recipe"
 	"github.com/fernb/fernb/fernb/train"
 )
 
@@ -29,13 +29,13 @@ func writeStatus(t *testing.T, dir, id string, st train.Status) {
 // TestReportPlan: the short scale's plan covers every study step with its
 // epochs; the baseline is cheap and train+val costs more than train alone.
 func TestReportPlan(t *testing.T) {
-	sc, err := fernb.FindScale("short")
+	sc, err := recipe.FindScale("short")
 	if err != nil {
 		t.Fatal(err)
 	}
 	plan := reportPlan(sc)
-	if len(plan) != len(fernb.StudySteps()) {
-		t.Fatalf("%d planned steps, want %d", len(plan), len(fernb.StudySteps()))
+	if len(plan) != len(recipe.StudySteps()) {
+		t.Fatalf("%d planned steps, want %d", len(plan), len(recipe.StudySteps()))
 	}
 	cost := map[string]planStep{}
 	for _, p := range plan {

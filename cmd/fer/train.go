@@ -10,8 +10,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/fernb/fernb/fernb"
 	"github.com/fernb/fernb/fernb/data"
+	"github.com/fernb/fernb/fernb/recipe"
 	"github.com/fernb/fernb/fernb/train"
 	"github.com/fernb/fernb/xla"
 	"github.com/gomlx/compute"
@@ -34,8 +34,8 @@ func addDataFlags(fs *flag.FlagSet) dataFlags {
 	return dataFlags{
 		path:      fs.String("data", "", "FER2013 path: fer2013.csv, or a folder with train/ [val/] test/ class folders (default: $FER_DATA, else synthetic faces)"),
 		synthetic: fs.Int("synthetic", 3500, "number of synthetic train faces when there is no data path (test: a fifth)"),
-		valFrac:   fs.Float64("val", fernb.ValFraction, "fraction of the train split held out (stratified) as the val split when the data has none"),
-		valSeed:   fs.Uint64("val-seed", fernb.SplitSeed, "seed of the val split"),
+		valFrac:   fs.Float64("val", recipe.ValFraction, "fraction of the train split held out (stratified) as the val split when the data has none"),
+		valSeed:   fs.Uint64("val-seed", recipe.SplitSeed, "seed of the val split"),
 		trainval:  fs.Bool("trainval", false, "train on train+val (no validation), the study's final step"),
 	}
 }
@@ -78,13 +78,13 @@ func (f modelFlags) load() (*train.Model, compute.Backend, xla.Choice, error) {
 
 // load reads the data set and makes the val split (or merges it into train).
 func (f dataFlags) load() (*data.Dataset, error) {
-	loc, err := fernb.FindData(*f.path)
+	loc, err := data.Locate(*f.path)
 	if err != nil {
 		return nil, err
 	}
 	var ds *data.Dataset
 	if loc.Path == "" {
-		fmt.Fprintf(os.Stderr, "No --data and no $%s: using the built-in SYNTHETIC faces (%d train), not FER2013.\n", fernb.DataEnv, *f.synthetic)
+		fmt.Fprintf(os.Stderr, "No --data and no $%s: using the built-in SYNTHETIC faces (%d train), not FER2013.\n", data.PathEnv, *f.synthetic)
 		ds = data.Synthetic(*f.synthetic, *f.synthetic/5, 1)
 	} else if ds, err = data.Load(loc.Path, data.WithProgress(os.Stderr)); err != nil {
 		return nil, err
@@ -144,14 +144,14 @@ func baseConfig(args []string) (cfg train.Config, trainval bool, err error) {
 		cfg, err = train.ReadConfig(file)
 		return cfg, false, err
 	case stepID != "":
-		st, err := fernb.FindStep(stepID)
+		st, err := recipe.FindStep(stepID)
 		if err != nil {
 			return cfg, false, err
 		}
 		if scaleName == "" {
 			scaleName = "full"
 		}
-		sc, err := fernb.FindScale(scaleName)
+		sc, err := recipe.FindScale(scaleName)
 		if err != nil {
 			return cfg, false, err
 		}
@@ -176,44 +176,12 @@ func runTrain(args []string) error {
 	df := addDataFlags(fs)
 	*df.trainval = stepTrainVal
 
-	fs.StringVar(&cfg.Name, "name", cfg.Name, "run name for tables and plots")
-	fs.StringVar((*string)(&cfg.Model), "model", string(cfg.Model), "model: baseline or resnet18")
-	fs.BoolVar(&cfg.SmallStem, "small-stem", cfg.SmallStem, "ResNet18 with a 3x3/1 stem and no max-pool (16x the compute)")
-	fs.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "epochs")
-	fs.IntVar(&cfg.BatchSize, "batch", cfg.BatchSize, "batch size")
-	fs.StringVar((*string)(&cfg.Optimizer), "optimizer", string(cfg.Optimizer), "sgd, momentum, nesterov, adam or adamw")
-	fs.Float64Var(&cfg.LR, "lr", cfg.LR, "base learning rate")
-	fs.Float64Var(&cfg.Momentum, "momentum", cfg.Momentum, "SGD momentum (momentum, nesterov; 0 for the others)")
-	fs.Float64Var(&cfg.WeightDecay, "wd", cfg.WeightDecay, "weight decay")
-	fs.StringVar((*string)(&cfg.Schedule), "schedule", string(cfg.Schedule), "learning-rate schedule: constant, step or cosine (stepped per epoch)")
-	fs.IntVar(&cfg.TMax, "tmax", cfg.TMax, "cosine period in epochs (0: epochs - warmup)")
-	fs.Float64Var(&cfg.EtaMin, "eta-min", cfg.EtaMin, "cosine minimum learning rate")
-	fs.IntVar(&cfg.StepSize, "step-size", cfg.StepSize, "step schedule: epochs between decays")
-	fs.Float64Var(&cfg.Gamma, "gamma", cfg.Gamma, "step schedule: decay factor")
-	fs.IntVar(&cfg.WarmupEpochs, "warmup", cfg.WarmupEpochs, "linear warm-up epochs")
-	fs.Float64Var(&cfg.LabelSmoothing, "label-smoothing", cfg.LabelSmoothing, "label smoothing epsilon")
-	fs.Float64Var(&cfg.Dropout, "dropout", cfg.Dropout, "dropout before the classifier")
-	fs.StringVar((*string)(&cfg.Init), "init", string(cfg.Init), "parameter initialisation: torchvision (default: Kaiming-normal fan_out kernels) or pytorch (PyTorch's layer defaults)")
-	fs.StringVar((*string)(&cfg.ClassWeights), "class-weights", string(cfg.ClassWeights), "loss class weights: none or balanced")
-	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of initialisation, batch order, augmentation and dropout")
-	fs.StringVar(&cfg.Backend, "backend", cfg.Backend, "backend: auto, go, xla:cpu, xla:cuda (default: $GOMLX_BACKEND, else auto)")
-	fs.IntVar(&cfg.MaxStepsPerEpoch, "max-steps", cfg.MaxStepsPerEpoch, "cap on steps per epoch (quick runs; 0: all)")
-	a := &cfg.Augment
-	fs.BoolVar(&a.HFlip, "hflip", a.HFlip, "augment: random horizontal flip")
-	fs.Float64Var(&a.Rotate, "rotate", a.Rotate, "augment: random rotation range in degrees")
-	fs.BoolVar(&a.ResizedCrop, "resized-crop", a.ResizedCrop, "augment: RandomResizedCrop(48)")
-	fs.IntVar(&a.PadCrop, "pad-crop", a.PadCrop, "augment: zero-pad by N pixels and crop 48x48 at random")
-	fs.Float64Var(&a.Erase, "erase", a.Erase, "augment: RandomErasing probability")
-	fs.Float64Var(&a.Brightness, "brightness", a.Brightness, "augment: brightness jitter")
-	fs.Float64Var(&a.Contrast, "contrast", a.Contrast, "augment: contrast jitter")
-	fs.Float64Var(&a.Mixup, "mixup", a.Mixup, "mixup Beta(alpha, alpha) parameter (0: off)")
-	fs.Float64Var(&a.Cutmix, "cutmix", a.Cutmix, "cutmix Beta(alpha, alpha) parameter (0: off)")
-	mean := fs.Float64("mean", float64(a.Mean), "pixel mean for normalisation ([0,1] units)")
-	std := fs.Float64("std", float64(a.Std), "pixel std for normalisation (0: none)")
+	if err := bindFlags(fs, &cfg); err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	a.Mean, a.Std = float32(*mean), float32(*std)
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
@@ -284,7 +252,7 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 // stepIDs lists the study steps' IDs for the help text.
 func stepIDs() string {
 	var ids []string
-	for _, st := range fernb.StudySteps() {
+	for _, st := range recipe.StudySteps() {
 		ids = append(ids, st.ID)
 	}
 	return strings.Join(ids, ", ")

@@ -4,16 +4,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fernb/fernb/fernb"
+	"github.com/fernb/fernb/fernb/recipe"
 	"github.com/fernb/fernb/fernb/train"
 )
 
 func TestBaseConfig(t *testing.T) {
-	best, err := fernb.FindStep(fernb.BestCPUStep)
+	best, err := recipe.FindStep(recipe.BestCPUStep)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cpu, err := fernb.FindScale("cpu")
+	cpu, err := recipe.FindScale("cpu")
 	if err != nil {
 		t.Fatal(err)
 	}

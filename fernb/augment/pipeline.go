@@ -31,34 +31,35 @@ import (
 )
 
 // Config is a serializable augmentation configuration (the training config
-// embeds it). The zero value does nothing but scale pixels to [0, 1].
+// embeds it). The zero value does nothing but scale pixels to [0, 1]. Each
+// field's flag tag names its `fer train` flag, its help tag the flag's help.
 type Config struct {
 	// HFlip mirrors images left-right with probability 0.5.
-	HFlip bool `json:"hflip,omitempty"`
+	HFlip bool `json:"hflip,omitempty" flag:"hflip" help:"augment: random horizontal flip"`
 	// Rotate rotates by a random angle in [-Rotate, +Rotate] degrees.
-	Rotate float64 `json:"rotate,omitempty"`
+	Rotate float64 `json:"rotate,omitempty" flag:"rotate" help:"augment: random rotation range in degrees"`
 	// ResizedCrop enables RandomResizedCrop(48) with ResizedCropScale and
 	// ResizedCropRatio (zero values: torchvision's defaults (0.08, 1) and
 	// (3/4, 4/3)).
-	ResizedCrop      bool       `json:"resized_crop,omitempty"`
-	ResizedCropScale [2]float64 `json:"resized_crop_scale,omitzero"`
-	ResizedCropRatio [2]float64 `json:"resized_crop_ratio,omitzero"`
+	ResizedCrop      bool       `json:"resized_crop,omitempty" flag:"resized-crop" help:"augment: RandomResizedCrop(48)"`
+	ResizedCropScale [2]float64 `json:"resized_crop_scale,omitzero" flag:"resized-crop-scale" help:"augment: RandomResizedCrop's area range LO,HI (0,0: torchvision's 0.08,1)"`
+	ResizedCropRatio [2]float64 `json:"resized_crop_ratio,omitzero" flag:"resized-crop-ratio" help:"augment: RandomResizedCrop's aspect-ratio range LO,HI (0,0: torchvision's 3/4,4/3)"`
 	// PadCrop pads by PadCrop zero pixels and crops 48x48 at random.
-	PadCrop int `json:"pad_crop,omitempty"`
+	PadCrop int `json:"pad_crop,omitempty" flag:"pad-crop" help:"augment: zero-pad by N pixels and crop 48x48 at random"`
 	// Erase is the probability of RandomErasing (torchvision defaults).
-	Erase float64 `json:"erase,omitempty"`
+	Erase float64 `json:"erase,omitempty" flag:"erase" help:"augment: RandomErasing probability"`
 	// Brightness and Contrast are ColorJitter strengths (0: off).
-	Brightness float64 `json:"brightness,omitempty"`
-	Contrast   float64 `json:"contrast,omitempty"`
+	Brightness float64 `json:"brightness,omitempty" flag:"brightness" help:"augment: brightness jitter"`
+	Contrast   float64 `json:"contrast,omitempty" flag:"contrast" help:"augment: contrast jitter"`
 	// Mixup and Cutmix are the Beta(alpha, alpha) parameters of batch-level
 	// mixup and cutmix (0: off). With both on, each batch uses one of them
 	// with probability 1/2 (as timm does).
-	Mixup  float64 `json:"mixup,omitempty"`
-	Cutmix float64 `json:"cutmix,omitempty"`
+	Mixup  float64 `json:"mixup,omitempty" flag:"mixup" help:"mixup Beta(alpha, alpha) parameter (0: off)"`
+	Cutmix float64 `json:"cutmix,omitempty" flag:"cutmix" help:"cutmix Beta(alpha, alpha) parameter (0: off)"`
 	// Mean and Std normalize pixels scaled to [0, 1]: (x-Mean)/Std. Both
 	// zero means no normalization (Std 1).
-	Mean float32 `json:"mean,omitempty"`
-	Std  float32 `json:"std,omitempty"`
+	Mean float32 `json:"mean,omitempty" flag:"mean" help:"pixel mean for normalisation ([0,1] units)"`
+	Std  float32 `json:"std,omitempty" flag:"std" help:"pixel std for normalisation (0: none)"`
 }
 
 // FER2013Mean and FER2013Std are the pixel mean and standard deviation of

@@ -65,39 +65,40 @@ const (
 )
 
 // Config is everything that defines a training run. Its JSON form is the run
-// folder's config.json; `fer train` has one flag per field.
+// folder's config.json; `fer train` has one flag per field, named by the
+// field's flag tag and explained by its help tag (augment.Config's fields too).
 type Config struct {
 	// Name labels the run in tables and plots (free text).
-	Name string `json:"name,omitempty"`
+	Name string `json:"name,omitempty" flag:"name" help:"run name for tables and plots"`
 	// Model is "baseline" or "resnet18".
-	Model models.Arch `json:"model"`
+	Model models.Arch `json:"model" flag:"model" help:"model: baseline or resnet18"`
 	// SmallStem uses ResNet18's 3x3/1 stem without max-pool.
-	SmallStem bool `json:"small_stem,omitempty"`
+	SmallStem bool `json:"small_stem,omitempty" flag:"small-stem" help:"ResNet18 with a 3x3/1 stem and no max-pool (16x the compute)"`
 	// Epochs is the number of passes over the training split.
-	Epochs int `json:"epochs"`
+	Epochs int `json:"epochs" flag:"epochs" help:"epochs"`
 	// BatchSize is the number of images per step. The last partial batch of
 	// an epoch is dropped (each epoch has its own order, so every image is used).
-	BatchSize int `json:"batch_size"`
+	BatchSize int `json:"batch_size" flag:"batch" help:"batch size"`
 	// Optimizer is "sgd", "momentum", "nesterov", "adam" or "adamw".
-	Optimizer Optimizer `json:"optimizer"`
+	Optimizer Optimizer `json:"optimizer" flag:"optimizer" help:"sgd, momentum, nesterov, adam or adamw"`
 	// LR is the base learning rate.
-	LR float64 `json:"lr"`
+	LR float64 `json:"lr" flag:"lr" help:"base learning rate"`
 	// Momentum is SGD's momentum ("momentum" and "nesterov").
-	Momentum float64 `json:"momentum,omitempty"`
+	Momentum float64 `json:"momentum,omitempty" flag:"momentum" help:"SGD momentum (momentum, nesterov; 0 for the others)"`
 	// WeightDecay is added to the gradient as WeightDecay*param (SGD, Adam),
 	// or decoupled (AdamW: param *= 1 - lr*WeightDecay), on all parameters.
-	WeightDecay float64 `json:"weight_decay,omitempty"`
+	WeightDecay float64 `json:"weight_decay,omitempty" flag:"wd" help:"weight decay"`
 	// Schedule is "constant", "step" or "cosine"; the learning rate changes
 	// once per epoch, as PyTorch's schedulers stepped after each epoch.
-	Schedule Schedule `json:"schedule"`
+	Schedule Schedule `json:"schedule" flag:"schedule" help:"learning-rate schedule: constant, step or cosine (stepped per epoch)"`
 	// TMax is the cosine period in epochs (0: Epochs - WarmupEpochs).
-	TMax int `json:"t_max,omitempty"`
+	TMax int `json:"t_max,omitempty" flag:"tmax" help:"cosine period in epochs (0: epochs - warmup)"`
 	// EtaMin is the cosine schedule's minimum learning rate.
-	EtaMin float64 `json:"eta_min,omitempty"`
+	EtaMin float64 `json:"eta_min,omitempty" flag:"eta-min" help:"cosine minimum learning rate"`
 	// StepSize and Gamma: the step schedule multiplies the learning rate by
 	// Gamma every StepSize epochs.
-	StepSize int     `json:"step_size,omitempty"`
-	Gamma    float64 `json:"gamma,omitempty"`
+	StepSize int     `json:"step_size,omitempty" flag:"step-size" help:"step schedule: epochs between decays"`
+	Gamma    float64 `json:"gamma,omitempty" flag:"gamma" help:"step schedule: decay factor"`
 	// WarmupEpochs ramps the learning rate linearly over the first
 	// WarmupEpochs epochs, step by step, from LR/(WarmupEpochs*steps) to LR
 	// (so epoch e ends at LR*(e+1)/WarmupEpochs), before the schedule starts
@@ -105,31 +106,31 @@ type Config struct {
 	// per step, not per epoch, avoids the early blow-up of lr 0.1 with
 	// momentum 0.9 (PyTorch shows it too: the loss jumps to ~8 in the first
 	// 20 steps and the network sits at the majority class for epochs).
-	WarmupEpochs int `json:"warmup_epochs,omitempty"`
+	WarmupEpochs int `json:"warmup_epochs,omitempty" flag:"warmup" help:"linear warm-up epochs"`
 	// Augment configures the training-time augmentation and the
 	// normalisation applied to every image (training and evaluation).
 	Augment augment.Config `json:"augment"`
 	// LabelSmoothing mixes the targets with the uniform distribution:
 	// (1-ε)·target + ε/7, as torch.nn.CrossEntropyLoss(label_smoothing=ε).
-	LabelSmoothing float64 `json:"label_smoothing,omitempty"`
+	LabelSmoothing float64 `json:"label_smoothing,omitempty" flag:"label-smoothing" help:"label smoothing epsilon"`
 	// Dropout is the drop probability before the classifier.
-	Dropout float64 `json:"dropout,omitempty"`
+	Dropout float64 `json:"dropout,omitempty" flag:"dropout" help:"dropout before the classifier"`
 	// Init is the parameter initialisation: "torchvision" ("" means it:
 	// Kaiming-normal fan_out kernels) or "pytorch" (PyTorch's layer
 	// defaults); see models.InitTorchvision and models.InitPyTorch.
-	Init models.Init `json:"init,omitempty"`
+	Init models.Init `json:"init,omitempty" flag:"init" help:"parameter initialisation: torchvision (default: Kaiming-normal fan_out kernels) or pytorch (PyTorch's layer defaults)"`
 	// ClassWeights is "none" or "balanced": weights n/(7·n_c) computed from
 	// the training split, used as torch's CrossEntropyLoss(weight=...)
 	// (a weighted mean over the batch).
-	ClassWeights ClassWeights `json:"class_weights,omitempty"`
+	ClassWeights ClassWeights `json:"class_weights,omitempty" flag:"class-weights" help:"loss class weights: none or balanced"`
 	// Seed fixes initialisation, batch order, augmentation and dropout.
-	Seed uint64 `json:"seed"`
+	Seed uint64 `json:"seed" flag:"seed" help:"seed of initialisation, batch order, augmentation and dropout"`
 	// Backend is the compute backend to train on ("auto", "xla:cpu",
 	// "xla:cuda", "go"; "" means auto). It does not change the results'
 	// definition, so it is ignored when comparing configurations.
-	Backend string `json:"backend,omitempty"`
+	Backend string `json:"backend,omitempty" flag:"backend" help:"backend: auto, go, xla:cpu, xla:cuda (default: $GOMLX_BACKEND, else auto)"`
 	// MaxStepsPerEpoch, when > 0, caps the steps of each epoch (quick runs).
-	MaxStepsPerEpoch int `json:"max_steps_per_epoch,omitempty"`
+	MaxStepsPerEpoch int `json:"max_steps_per_epoch,omitempty" flag:"max-steps" help:"cap on steps per epoch (quick runs; 0: all)"`
 }
 
 // DefaultConfig returns the study's ResNet18 settings: SGD with momentum 0.9

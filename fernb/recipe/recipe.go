@@ -1,4 +1,9 @@
-package fernb
+// Package recipe holds the study's steps and scales as plain data: each
+// step's training configuration at the study's own settings, what the study
+// reported for it, and the scales that shorten the study to fit a machine.
+// It imports no notebook code, so the fer command and the notebooks' fernb
+// package share it.
+package recipe
 
 import (
 	"fmt"
@@ -32,6 +37,17 @@ type Step struct {
 	// Untried marks the ideas the study named but did not try.
 	Untried bool
 }
+
+// DefaultScale is the scale the study runs at when none is asked for.
+const DefaultScale = "short"
+
+// ValFraction and SplitSeed define the validation split the study makes out
+// of FER2013's training set (stratified; the study used 11,880/7,350 of
+// its own split).
+const (
+	ValFraction = 0.2
+	SplitSeed   = 1
+)
 
 // norm is the normalisation every step uses: FER2013's pixel mean and std.
 func norm(c augment.Config) augment.Config {

@@ -1,7 +1,9 @@
-package fernb
+package recipe
 
 import (
 	"encoding/json"
+	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/fernb/fernb/fernb/train"
@@ -27,7 +29,7 @@ func TestStepsValidAtEveryScale(t *testing.T) {
 // file README's reproducing command passes to `fer train --config`, is the
 // configuration of step BestCPUStep at the "cpu" scale.
 func TestBestCPURecipeFile(t *testing.T) {
-	file, err := train.ReadConfig("../docs/recipes/resnet18-cpu-2h.json")
+	file, err := train.ReadConfig("../../docs/recipes/resnet18-cpu-2h.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,16 +53,16 @@ func TestBestCPURecipeFile(t *testing.T) {
 	}
 }
 
-func TestStepIDForFigureNames(t *testing.T) {
-	for _, c := range []struct{ in, want string }{
-		{"08", "08-trainval"}, {"08-trainval", "08-trainval"}, {"13", BestCPUStep},
-		{"my-run", "my-run"}, {"99", "99"},
-	} {
-		if got := stepID(c.in); got != c.want {
-			t.Errorf("stepID(%q) = %q, want %q", c.in, got, c.want)
-		}
+// TestImportsNoNotebookCode checks the package's reason to exist: the fer
+// command looks up steps and scales without linking GoNB.
+func TestImportsNoNotebookCode(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
 	}
-	if got := figName("confusion", stepID("08"), "test"); got != "confusion-08-trainval-test" {
-		t.Errorf("figure name %q", got)
+	for _, dep := range strings.Fields(string(out)) {
+		if strings.Contains(dep, "gonb") || dep == "github.com/fernb/fernb/fernb" || strings.HasPrefix(dep, "github.com/fernb/fernb/plots") {
+			t.Errorf("recipe depends on %s", dep)
+		}
 	}
 }

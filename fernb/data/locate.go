@@ -1,0 +1,48 @@
+package data
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// PathEnv is the environment variable that names the FER2013 copy to use
+// when no path is given.
+const PathEnv = "FER_DATA"
+
+// Location says where the data comes from.
+type Location struct {
+	// Path is the data set's path, or "" for the built-in synthetic faces.
+	Path string
+	// From is "argument", "FER_DATA" or "synthetic".
+	From string
+}
+
+// String describes the location in words.
+func (l Location) String() string {
+	if l.Path == "" {
+		return "no data path given (argument or $" + PathEnv + "): the built-in SYNTHETIC faces"
+	}
+	return fmt.Sprintf("%s (from %s)", l.Path, l.From)
+}
+
+// Locate resolves the data path: path if not empty, else $FER_DATA, else
+// the synthetic faces (Path ""). A path that does not exist is an error that
+// names it.
+func Locate(path string) (Location, error) {
+	loc := Location{Path: path, From: "argument"}
+	if path == "" {
+		loc = Location{Path: os.Getenv(PathEnv), From: PathEnv}
+	}
+	if loc.Path == "" {
+		return Location{From: "synthetic"}, nil
+	}
+	abs, err := filepath.Abs(loc.Path)
+	if err == nil {
+		loc.Path = abs
+	}
+	if _, err := os.Stat(loc.Path); err != nil {
+		return loc, fmt.Errorf("data path %s (from %s): %w", loc.Path, loc.From, err)
+	}
+	return loc, nil
+}
