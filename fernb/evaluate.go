@@ -94,18 +94,6 @@ func (s *Study) evaluateFull(id, split, tta string) (*eval.Report, error) {
 	return eval.Evaluate(m, sp, tta)
 }
 
-// bestVal returns the best validation accuracy of a history and its epoch
-// (NaN, 0 without validation).
-func bestVal(h []train.Epoch) (float64, int) {
-	best, at := math.NaN(), 0
-	for _, e := range h {
-		if e.HasVal && (math.IsNaN(best) || e.ValAcc > best) {
-			best, at = e.ValAcc, e.Epoch
-		}
-	}
-	return best, at
-}
-
 // pct formats a fraction as a percentage, "–" for NaN.
 func pct(v float64) string {
 	if math.IsNaN(v) {
@@ -129,11 +117,8 @@ func (s *Study) RunSummary(id string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var secs float64
-	for _, e := range res.History {
-		secs += e.Seconds
-	}
-	bv, at := bestVal(res.History)
+	secs := res.TrainSeconds()
+	bv, at := res.BestVal()
 	seen := ""
 	if st.TrainVal {
 		seen = " (val seen in training)"
@@ -142,8 +127,8 @@ func (s *Study) RunSummary(id string) (string, error) {
 	if res.Reused {
 		reused = " — reused from its run folder"
 	}
-	return fmt.Sprintf("**%s** (%s): %d epochs in %.0f s%s. Best val %s%s (epoch %d), **test %s** (best checkpoint). Study: val %s, test %s.",
-		st.ID, st.Title, len(res.History), secs, reused, pct(bv), seen, at, pct(m.Accuracy), pct(st.StudyVal), pct(st.StudyTest)), nil
+	return fmt.Sprintf("**%s** (%s): %d epochs in %s%s. Best val %s%s (epoch %d), **test %s** (best checkpoint). Study: val %s, test %s.",
+		st.ID, st.Title, len(res.History), eval.Duration(secs), reused, pct(bv), seen, at, pct(m.Accuracy), pct(st.StudyVal), pct(st.StudyTest)), nil
 }
 
 // ShowRun displays RunSummary; it panics on error (for notebook cells).
@@ -322,13 +307,11 @@ func (s *Study) Results() ([]ResultRow, error) {
 		if err != nil {
 			return nil, err
 		}
-		r := ResultRow{Step: st, Epochs: len(res.History), Test: m.Accuracy, StudyVal: st.StudyVal, StudyTest: st.StudyTest}
-		r.BestVal, _ = bestVal(res.History)
+		r := ResultRow{Step: st, Epochs: len(res.History), Seconds: res.TrainSeconds(), Test: m.Accuracy,
+			StudyVal: st.StudyVal, StudyTest: st.StudyTest}
+		r.BestVal, _ = res.BestVal()
 		if st.TrainVal {
 			r.BestVal = math.NaN() // seen in training: not a held-out number
-		}
-		for _, e := range res.History {
-			r.Seconds += e.Seconds
 		}
 		rows = append(rows, r)
 	}
@@ -338,20 +321,32 @@ func (s *Study) Results() ([]ResultRow, error) {
 	return rows, nil
 }
 
-// ResultsTable returns the results as a Markdown table.
+// ResultsTable returns the results as a Markdown table (ResultsTableData's).
 func (s *Study) ResultsTable() (string, error) {
 	rows, err := s.Results()
 	if err != nil {
 		return "", err
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "Scale `%s` on %s.\n\n", s.Scale.Name, s.DataName())
-	b.WriteString("| step | change | epochs | time | best val | test | study val | study test |\n|---|---|---|---|---|---|---|---|\n")
-	for _, r := range rows {
-		fmt.Fprintf(&b, "| %s | %s | %d | %.0f s | %s | %s | %s | %s |\n", r.Step.ID, r.Step.Title, r.Epochs, r.Seconds,
-			pct(r.BestVal), pct(r.Test), pct(r.StudyVal), pct(r.StudyTest))
+	t, err := resultsTable(rows)
+	if err != nil {
+		return "", err
 	}
-	return b.String(), nil
+	md, err := t.Markdown()
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("Scale `%s` on %s.\n\n", s.Scale.Name, s.DataName()) + md, nil
+}
+
+// resultsTable lays the results out as eval.AccuracyTable, the accuracy
+// table `fer table` prints too.
+func resultsTable(rows []ResultRow) (*plots.Table, error) {
+	t := eval.AccuracyTable{RunHeader: "step", AboutHeader: "change", Columns: []string{"test", "study val", "study test"}}
+	for _, r := range rows {
+		t.Rows = append(t.Rows, eval.AccuracyRow{Run: r.Step.ID, About: r.Step.Title, Epochs: r.Epochs, Seconds: r.Seconds,
+			BestVal: r.BestVal, Accuracies: []float64{r.Test, r.StudyVal, r.StudyTest}})
+	}
+	return t.Table()
 }
 
 // ShowResults displays ResultsTable; it panics on error.

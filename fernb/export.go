@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -169,29 +168,16 @@ func (s *Study) ResultsTableData() (*plots.Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &plots.Table{
-		Caption: fmt.Sprintf("Accuracy of each step at scale `%s` on %s (best checkpoint; test = FER2013 PublicTest)", s.Scale.Name, s.DataName()),
-		Label:   "tab:fernb-results",
-		Columns: []string{"step", "change", "epochs", "time (s)", "best val", "test", "study val", "study test"},
-		Right:   []bool{false, false, true, true, true, true, true, true},
+	t, err := resultsTable(rows)
+	if err != nil {
+		return nil, err
 	}
+	t.Caption = fmt.Sprintf("Accuracy of each step at scale `%s` on %s (best checkpoint; test = FER2013 PublicTest)", s.Scale.Name, s.DataName())
+	t.Label = "tab:fernb-results"
 	if s.Synthetic() {
 		t.Caption = fmt.Sprintf("Accuracy of each step at scale `%s` on the built-in SYNTHETIC faces (not FER2013)", s.Scale.Name)
 	}
-	for _, r := range rows {
-		t.Rows = append(t.Rows, []string{r.Step.ID, r.Step.Title, fmt.Sprint(r.Epochs), fmt.Sprintf("%.0f", r.Seconds),
-			pctOrDash(r.BestVal), pctOrDash(r.Test), pctOrDash(r.StudyVal), pctOrDash(r.StudyTest)})
-	}
 	return t, nil
-}
-
-// pctOrDash formats a fraction as a percentage with two decimals, "–" for
-// NaN or 0 (a number the study did not report).
-func pctOrDash(v float64) string {
-	if math.IsNaN(v) || v == 0 {
-		return "–"
-	}
-	return fmt.Sprintf("%.2f%%", 100*v)
 }
 
 // ExportDir resolves the folder Export writes to: dir itself when absolute,

@@ -5,7 +5,6 @@ import (
 	"image/color"
 	"math"
 	"strconv"
-	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -305,107 +304,6 @@ func Comparison(columns []string, rows []Row, opts ...Option) (*Figure, error) {
 	h := math.Max(2.2, 0.9+0.3*float64(len(rows))*math.Max(1, float64(len(columns))*0.7))
 	return barFigure(barSpec{name: "comparison", categories: cats, groups: groups,
 		valueLabel: "accuracy", horizontal: true, w: 6.5, h: h}, cfg)
-}
-
-// MarkdownTable renders rows as a Markdown table with a first "run" column
-// followed by columns; values are printed with format (e.g. "%.4f"; an empty
-// format prints fractions in [0,1] as percentages with 2 decimals) and NaN
-// as "–".
-func MarkdownTable(columns []string, rows []Row, format string) (string, error) {
-	cells, err := tableCells(columns, rows, format)
-	if err != nil {
-		return "", err
-	}
-	var sb strings.Builder
-	esc := strings.NewReplacer("|", `\|`, "\n", " ")
-	for i, line := range cells {
-		sb.WriteString("|")
-		for _, c := range line {
-			sb.WriteString(" " + esc.Replace(c) + " |")
-		}
-		sb.WriteString("\n")
-		if i == 0 {
-			sb.WriteString("|---|")
-			for range columns {
-				sb.WriteString("---:|")
-			}
-			sb.WriteString("\n")
-		}
-	}
-	return sb.String(), nil
-}
-
-// TextTable renders rows as a plain-text table with aligned columns (names
-// left-aligned, values right-aligned); see MarkdownTable for format.
-func TextTable(columns []string, rows []Row, format string) (string, error) {
-	cells, err := tableCells(columns, rows, format)
-	if err != nil {
-		return "", err
-	}
-	widths := make([]int, len(columns)+1)
-	for _, line := range cells {
-		for j, c := range line {
-			widths[j] = max(widths[j], len([]rune(c)))
-		}
-	}
-	var sb strings.Builder
-	for i, line := range cells {
-		for j, c := range line {
-			pad := strings.Repeat(" ", widths[j]-len([]rune(c)))
-			if j == 0 {
-				sb.WriteString(c + pad)
-			} else {
-				sb.WriteString("  " + pad + c)
-			}
-		}
-		sb.WriteString("\n")
-		if i == 0 {
-			total := 0
-			for _, w := range widths {
-				total += w
-			}
-			sb.WriteString(strings.Repeat("-", total+2*len(columns)) + "\n")
-		}
-	}
-	return sb.String(), nil
-}
-
-func tableCells(columns []string, rows []Row, format string) ([][]string, error) {
-	if len(columns) == 0 {
-		return nil, fmt.Errorf("plots: table needs at least one column name")
-	}
-	var all []float64
-	for i, r := range rows {
-		if len(r.Values) != len(columns) {
-			return nil, fmt.Errorf("plots: table row %d (%q) has %d values for %d columns", i, r.Name, len(r.Values), len(columns))
-		}
-		for _, v := range r.Values {
-			if !math.IsNaN(v) {
-				all = append(all, v)
-			}
-		}
-	}
-	fmtVal := func(v float64) string { return fmt.Sprintf(format, v) }
-	if format == "" {
-		if allFractions(all) {
-			fmtVal = func(v float64) string { return fmt.Sprintf("%.2f%%", 100*v) }
-		} else {
-			fmtVal = func(v float64) string { return fmt.Sprintf("%.4g", v) }
-		}
-	}
-	out := [][]string{append([]string{"run"}, columns...)}
-	for _, r := range rows {
-		line := []string{r.Name}
-		for _, v := range r.Values {
-			if math.IsNaN(v) {
-				line = append(line, "–")
-			} else {
-				line = append(line, fmtVal(v))
-			}
-		}
-		out = append(out, line)
-	}
-	return out, nil
 }
 
 // valueLabelsFit reports whether value labels fit on vertical bars (trying

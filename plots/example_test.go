@@ -92,12 +92,10 @@ func ExampleFaceGrid() {
 	// Output: faces <nil>
 }
 
-func ExampleMarkdownTable() {
-	rows := []plots.Row{
-		{Name: "baseline CNN", Values: []float64{0.5512, 0.5431}},
-		{Name: "ResNet18", Values: []float64{0.6234, math.NaN()}},
-	}
-	md, _ := plots.MarkdownTable([]string{"val acc", "test acc"}, rows, "")
+func ExampleTable_Markdown() {
+	t := plots.Table{Columns: []string{"run", "val acc", "test acc"}, Right: []bool{false, true, true},
+		Rows: [][]string{{"baseline CNN", "55.12%", "54.31%"}, {"ResNet18", "62.34%", "–"}}}
+	md, _ := t.Markdown()
 	fmt.Print(md)
 	// Output:
 	// | run | val acc | test acc |

@@ -424,37 +424,6 @@ func TestFloatImage(t *testing.T) {
 	}
 }
 
-func TestTables(t *testing.T) {
-	cols := []string{"val", "test"}
-	rows := []Row{{"baseline", []float64{0.5512, 0.54}}, {"res|net", []float64{0.62, math.NaN()}}}
-	tests := []struct {
-		name   string
-		render func() (string, error)
-		want   string
-	}{
-		{"markdown percent", func() (string, error) { return MarkdownTable(cols, rows, "") },
-			"| run | val | test |\n|---|---:|---:|\n| baseline | 55.12% | 54.00% |\n| res\\|net | 62.00% | – |\n"},
-		{"markdown format", func() (string, error) { return MarkdownTable(cols, rows[:1], "%.3f") },
-			"| run | val | test |\n|---|---:|---:|\n| baseline | 0.551 | 0.540 |\n"},
-		{"text", func() (string, error) { return TextTable(cols, rows, "%.2f") },
-			"run        val  test\n--------------------\nbaseline  0.55  0.54\nres|net   0.62     –\n"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := tc.render()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != tc.want {
-				t.Errorf("got\n%s\nwant\n%s", got, tc.want)
-			}
-		})
-	}
-	if _, err := MarkdownTable(cols, []Row{{"x", []float64{1}}}, ""); err == nil {
-		t.Error("short row accepted")
-	}
-}
-
 // TestTickLabelsExact: on a narrow range every labelled tick reads its own
 // value (gonum's default labels once showed "1.8" at both 1.75 and 1.80).
 func TestTickLabelsExact(t *testing.T) {

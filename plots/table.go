@@ -73,6 +73,51 @@ func (t Table) Markdown() (string, error) {
 	return b.String(), nil
 }
 
+// Text renders the table as aligned plain text for a terminal: the
+// caption, the header, a rule of dashes, then the rows; columns are two
+// spaces apart, left- or right-aligned as Right says.
+func (t Table) Text() (string, error) {
+	if err := t.check(); err != nil {
+		return "", err
+	}
+	widths := make([]int, len(t.Columns))
+	for _, line := range append([][]string{t.Columns}, t.Rows...) {
+		for j, c := range line {
+			widths[j] = max(widths[j], len([]rune(c)))
+		}
+	}
+	var b strings.Builder
+	if t.Caption != "" {
+		b.WriteString(t.Caption + "\n\n")
+	}
+	line := func(cells []string) {
+		for j, c := range cells {
+			pad := strings.Repeat(" ", widths[j]-len([]rune(c)))
+			if j > 0 {
+				b.WriteString("  ")
+			}
+			if t.right(j) {
+				b.WriteString(pad + c)
+			} else if j < len(cells)-1 {
+				b.WriteString(c + pad)
+			} else {
+				b.WriteString(c)
+			}
+		}
+		b.WriteString("\n")
+	}
+	line(t.Columns)
+	total := 2 * (len(widths) - 1)
+	for _, w := range widths {
+		total += w
+	}
+	b.WriteString(strings.Repeat("-", total) + "\n")
+	for _, r := range t.Rows {
+		line(r)
+	}
+	return b.String(), nil
+}
+
 // latexEscaper escapes LaTeX's special characters in text mode. Markdown
 // code spans (`x`) become \texttt{x}.
 var latexEscaper = strings.NewReplacer(

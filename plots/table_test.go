@@ -74,3 +74,28 @@ func TestLaTeXEscape(t *testing.T) {
 		}
 	}
 }
+
+func TestTableText(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		table Table
+		want  string
+	}{
+		{"aligned", Table{Columns: []string{"run", "val", "test"}, Right: []bool{false, true, true},
+			Rows: [][]string{{"baseline", "55.12%", "54.00%"}, {"res|net", "62.00%", "–"}}},
+			"run          val    test\n------------------------\nbaseline  55.12%  54.00%\nres|net   62.00%       –\n"},
+		{"caption, left", Table{Caption: "acc", Columns: []string{"a", "bb"}, Rows: [][]string{{"xyz", "1"}}},
+			"acc\n\na    bb\n-------\nxyz  1\n"},
+	} {
+		got, err := c.table.Text()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Errorf("%s: got\n%q\nwant\n%q", c.name, got, c.want)
+		}
+	}
+	if _, err := (Table{Columns: []string{"a"}, Rows: [][]string{{"1", "2"}}}).Text(); err == nil {
+		t.Error("ragged row accepted")
+	}
+}

@@ -3,7 +3,7 @@
 # XLA CPU: trains each row with `fer train --step ID --scale SCALE` (a finished
 # run in the folder is reused, never retrained), evaluates it on the test split
 # (PublicTest) with `fer eval` without and with test-time augmentation, and
-# prints a Markdown table with the train time of each run.
+# prints a Markdown table with the train time of each run (`fer table`).
 #
 #   scripts/accuracy-table.sh ../shared/data/fer2013 [RUNS]    (RUNS: runs/table)
 #
@@ -36,22 +36,11 @@ for row in "${rows[@]}"; do
 	done
 done
 
-python3 - "$RUNS" "${rows[@]}" <<'PY'
-import json, os, sys
-runs, rows = sys.argv[1], sys.argv[2:]
-print("| run | recipe | epochs | train time | best val | test | test, flip TTA | test, ten-crop TTA |")
-print("|---|---|---|---|---|---|---|---|")
-for row in rows:
-    rid, scale, ckpt = row.split()
-    d = os.path.join(runs, rid)
-    cfg = json.load(open(os.path.join(d, "config.json")))
-    hist = json.load(open(os.path.join(d, "history.json")))
-    status = json.load(open(os.path.join(d, "status.json")))
-    secs = sum(e["seconds"] for e in hist) + status.get("compile_seconds", 0)
-    acc = [json.load(open(os.path.join(d, f"table-test-{t}.json")))["accuracy"] for t in ("none", "flip", "tencrop")]
-    h, m = divmod(round(secs / 60), 60)
-    vals = [e["val_acc"] for e in hist if e.get("has_val")]
-    best = f"{100*max(vals):.2f}%" if vals else "-"
-    print(f"| {rid} ({ckpt} checkpoint) | `fer train --step {rid} --scale {scale}` | {len(hist)} | "
-          f"{h} h {m:02d} min | {best} | " + " | ".join(f"{100*a:.2f}%" for a in acc) + " |")
-PY
+# The table itself is fer's (eval.AccuracyTable): the same columns, train
+# time (epochs + compile) and percentages as the notebooks' results table.
+table=()
+for row in "${rows[@]}"; do
+	read -r id scale _ <<<"$row"
+	table+=("$RUNS/$id=\`fer train --step $id --scale $scale\`")
+done
+"$FER" table --checkpoint best --tta none,flip,tencrop --evals table-test- "${table[@]}"

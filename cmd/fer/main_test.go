@@ -10,7 +10,7 @@ import (
 )
 
 func TestCommandsRegistered(t *testing.T) {
-	want := []string{"bench", "cache", "data", "eval", "info", "notebooks", "plot", "predict", "report", "train"}
+	want := []string{"bench", "cache", "data", "eval", "info", "notebooks", "plot", "predict", "report", "table", "train"}
 	var got []string
 	for n := range commands {
 		got = append(got, n)

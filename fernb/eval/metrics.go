@@ -1,15 +1,16 @@
 // Package eval measures trained fernb models: accuracy, per-class
 // precision/recall/F1 and confusion matrices on any split, test-time
 // augmentation (TTA), penultimate features for PCA, class probabilities for
-// image files, and Grad-CAM heatmaps.
+// image files, Grad-CAM heatmaps, and the accuracy table every report of
+// fernb prints (AccuracyTable).
 package eval
 
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/fernb/fernb/fernb/data"
+	"github.com/fernb/fernb/plots"
 )
 
 // ClassMetrics are one class's one-vs-rest scores.
@@ -88,26 +89,36 @@ func Compute(labels, preds []int) (Metrics, error) {
 }
 
 // WriteTable writes the accuracy, the per-class table and the confusion
-// matrix (rows: true class, columns: predicted) as aligned text.
+// matrix (rows: true class, columns: predicted) as aligned text (through
+// plots.Table, the tables' one writer).
 func (m Metrics) WriteTable(w io.Writer) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "accuracy %.2f%% (%d images), macro F1 %.3f\n\n", 100*m.Accuracy, m.N, m.MacroF1)
-	fmt.Fprintf(&b, "%-9s %9s %9s %9s %8s\n", "class", "precision", "recall", "f1", "support")
+	perClass := plots.Table{Columns: []string{"class", "precision", "recall", "f1", "support"},
+		Right: []bool{false, true, true, true, true}}
 	for c, cm := range m.PerClass {
-		fmt.Fprintf(&b, "%-9s %9.3f %9.3f %9.3f %8d\n", data.Classes[c], cm.Precision, cm.Recall, cm.F1, cm.Support)
+		perClass.Rows = append(perClass.Rows, []string{data.Classes[c], fmt.Sprintf("%.3f", cm.Precision),
+			fmt.Sprintf("%.3f", cm.Recall), fmt.Sprintf("%.3f", cm.F1), fmt.Sprint(cm.Support)})
 	}
-	fmt.Fprintf(&b, "\nconfusion (rows: true, columns: predicted)\n%-9s", "")
+	confusion := plots.Table{Caption: "confusion (rows: true, columns: predicted)", Columns: []string{""},
+		Right: []bool{false}}
 	for _, name := range data.Classes {
-		fmt.Fprintf(&b, " %8.8s", name)
+		confusion.Columns = append(confusion.Columns, name)
+		confusion.Right = append(confusion.Right, true)
 	}
-	b.WriteByte('\n')
 	for t, row := range m.Confusion {
-		fmt.Fprintf(&b, "%-9s", data.Classes[t])
+		cells := []string{data.Classes[t]}
 		for _, n := range row {
-			fmt.Fprintf(&b, " %8d", n)
+			cells = append(cells, fmt.Sprint(n))
 		}
-		b.WriteByte('\n')
+		confusion.Rows = append(confusion.Rows, cells)
 	}
-	_, err := io.WriteString(w, b.String())
+	pc, err := perClass.Text()
+	if err != nil {
+		return err
+	}
+	cf, err := confusion.Text()
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "accuracy %.2f%% (%d images), macro F1 %.3f\n\n%s\n%s", 100*m.Accuracy, m.N, m.MacroF1, pc, cf)
 	return err
 }

@@ -1,0 +1,98 @@
+package eval
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/fernb/fernb/fernb/train"
+	"github.com/fernb/fernb/plots"
+)
+
+// AccuracyRow is one run in an accuracy table.
+type AccuracyRow struct {
+	// Run names the run (first column), About says what it is (second).
+	Run, About string
+	// Epochs is the number of epochs trained.
+	Epochs int
+	// Seconds is the training time (train.Result.TrainSeconds).
+	Seconds float64
+	// BestVal is the best validation accuracy; NaN when there is none (no
+	// val split, or val seen in training).
+	BestVal float64
+	// Accuracies has one fraction per AccuracyTable.Columns; NaN: none.
+	Accuracies []float64
+}
+
+// RunRow fills a row's Epochs, Seconds and BestVal from a run folder's
+// result; the caller sets the names and accuracies.
+func RunRow(run, about string, res *train.Result) AccuracyRow {
+	bv, _ := res.BestVal()
+	return AccuracyRow{Run: run, About: about, Epochs: len(res.History), Seconds: res.TrainSeconds(), BestVal: bv}
+}
+
+// AccuracyTable is the one accuracy table of fernb: the facade's results,
+// `fer table` and scripts/accuracy-table.sh all build it, so that a time or
+// a percentage means the same everywhere. Its Table renders as Markdown,
+// LaTeX or aligned text.
+type AccuracyTable struct {
+	// Caption and Label are the plots.Table's.
+	Caption, Label string
+	// RunHeader and AboutHeader head the first two columns (default "run"
+	// and "recipe").
+	RunHeader, AboutHeader string
+	// Columns head the accuracy columns, one per AccuracyRow.Accuracies.
+	Columns []string
+	// Rows are the runs.
+	Rows []AccuracyRow
+}
+
+// Table lays the rows out: run, about, epochs, train time, best val, then
+// the accuracy columns; a row with the wrong number of accuracies is an
+// error.
+func (t AccuracyTable) Table() (*plots.Table, error) {
+	head := func(s, def string) string {
+		if s == "" {
+			return def
+		}
+		return s
+	}
+	out := &plots.Table{Caption: t.Caption, Label: t.Label,
+		Columns: append([]string{head(t.RunHeader, "run"), head(t.AboutHeader, "recipe"), "epochs", "train time", "best val"}, t.Columns...),
+		Right:   []bool{false, false, true, true, true}}
+	for range t.Columns {
+		out.Right = append(out.Right, true)
+	}
+	for _, r := range t.Rows {
+		if len(r.Accuracies) != len(t.Columns) {
+			return nil, fmt.Errorf("eval: accuracy row %q has %d accuracies for %d columns", r.Run, len(r.Accuracies), len(t.Columns))
+		}
+		cells := []string{r.Run, r.About, fmt.Sprint(r.Epochs), Duration(r.Seconds), Percent(r.BestVal)}
+		for _, a := range r.Accuracies {
+			cells = append(cells, Percent(a))
+		}
+		out.Rows = append(out.Rows, cells)
+	}
+	return out, nil
+}
+
+// Percent formats a fraction as a percentage with two decimals, "–" for NaN
+// or 0 (a number that was not measured or not reported).
+func Percent(v float64) string {
+	if math.IsNaN(v) || v == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f%%", 100*v)
+}
+
+// Duration formats seconds as "45 s", "12 min 05 s" or "1 h 07 min".
+func Duration(secs float64) string {
+	s := int(math.Round(secs))
+	switch {
+	case s < 60:
+		return fmt.Sprintf("%d s", s)
+	case s < 3600:
+		return fmt.Sprintf("%d min %02d s", s/60, s%60)
+	}
+	m := int(math.Round(secs / 60))
+	return fmt.Sprintf("%d h %02d min", m/60, m%60)
+}
