@@ -3,10 +3,12 @@ package bench
 import (
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/fernb/fernb/fernb/models"
+	"github.com/fernb/fernb/fernb/train"
 	"github.com/fernb/fernb/xla"
 )
 
@@ -149,4 +151,40 @@ func BenchmarkResNet18Inference(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*h.Batch())/b.Elapsed().Seconds(), "img/s")
+}
+
+// TestHarnessTimesTrainStep checks that what bench times is fernb's own
+// training step: train.Step's optimizer state (torch's momentum_buffer per
+// parameter) appears in the harness's store after one step, and the
+// network's convolution and batch norm reach the training configuration.
+func TestHarnessTimesTrainStep(t *testing.T) {
+	backend, _, err := xla.New(xla.KindGo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backend.Finalize()
+	cfg := models.Config{Arch: models.ArchBaseline, Seed: 1, Conv: models.ConvIm2col, BatchNorm: models.BNGraph}
+	if tc := TrainConfig(cfg); tc.ModelConfig() != cfg || tc.Validate() != nil {
+		t.Fatalf("TrainConfig(%+v).ModelConfig() = %+v (valid: %v)", cfg, tc.ModelConfig(), tc.Validate())
+	}
+	h, err := NewHarness(backend, cfg, 2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if _, err := h.TrainStep(); err != nil {
+		t.Fatal(err)
+	}
+	buffers, params := 0, 0
+	for v := range h.store.IterVariables() {
+		switch {
+		case strings.HasPrefix(v.Path(), "/"+train.OptimizerScope+"/") && strings.HasSuffix(v.Path(), "/momentum_buffer"):
+			buffers++
+		case v.Trainable:
+			params++
+		}
+	}
+	if params == 0 || buffers != params {
+		t.Errorf("%d momentum buffers of train.Step for %d parameters", buffers, params)
+	}
 }

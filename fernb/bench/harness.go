@@ -1,21 +1,22 @@
 package bench
 
 import (
-	"errors"
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/fernb/fernb/fernb/augment"
 	"github.com/fernb/fernb/fernb/data"
 	"github.com/fernb/fernb/fernb/models"
+	"github.com/fernb/fernb/fernb/train"
 	"github.com/gomlx/compute"
-	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
 // Optimizer settings of the benchmarked training step (the study's: PyTorch's
-// torch.optim.SGD with momentum and L2 weight decay added to the gradient).
+// torch.optim.SGD with momentum and L2 weight decay added to the gradient;
+// see TrainConfig).
 const (
 	LearningRate = 0.01
 	Momentum     = 0.9
@@ -27,19 +28,30 @@ const numInputBatches = 4
 
 // Harness holds a network's training step and inference graphs on one
 // backend, with random input batches, ready to be timed. The training step is
-// forward, mean cross-entropy, backward and one momentum-SGD update (see
-// LearningRate, Momentum, WeightDecay) of every trainable variable, as
-// torch.optim.SGD does it. A Harness is not safe for concurrent use.
+// fernb's own (train.Step, as `fer train` runs it) for TrainConfig: forward,
+// cross-entropy, backward and one momentum-SGD update of every trainable
+// variable. A Harness is not safe for concurrent use.
 type Harness struct {
 	backend compute.Backend
 	cfg     models.Config
 	batch   int
 	store   *model.Store
-	train   *model.Exec
+	train   *train.Step
 	infer   *model.Exec
-	images  [][]float32
-	labels  [][]int32
+	batches []augment.Batch
+	weights []float32
 	next    int
+}
+
+// TrainConfig is the training configuration whose step a Harness times:
+// the network cfg (its convolution and batch norm included) trained with
+// momentum SGD (LearningRate, Momentum, WeightDecay), no label smoothing and
+// no class weights.
+func TrainConfig(cfg models.Config) train.Config {
+	return train.Config{Model: cfg.Arch, SmallStem: cfg.SmallStem, Dropout: cfg.Dropout, Seed: cfg.Seed, Init: cfg.Init,
+		Conv: cfg.Conv, BatchNorm: cfg.BatchNorm, Epochs: 1, BatchSize: 1, Optimizer: train.OptMomentum,
+		LR: LearningRate, Momentum: Momentum, WeightDecay: WeightDecay, Schedule: train.SchedConstant,
+		ClassWeights: train.WeightsNone}
 }
 
 // NewHarness builds (but does not compile: the first call does) the graphs
@@ -51,33 +63,28 @@ func NewHarness(backend compute.Backend, cfg models.Config, batch int, seed uint
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	h := &Harness{backend: backend, cfg: cfg, batch: batch, store: model.NewStore()}
+	h := &Harness{backend: backend, cfg: cfg, batch: batch, store: model.NewStore(),
+		weights: train.ClassWeightsFor(train.WeightsNone, nil)}
 	rng := rand.New(rand.NewPCG(seed, 0x6265_6e63_68))
 	for i := 0; i < numInputBatches; i++ {
-		img := make([]float32, batch*data.Pixels)
-		for j := range img {
-			img[j] = float32(rng.NormFloat64())
+		b := augment.Batch{Images: make([]float32, batch*data.Pixels), Targets: make([]float32, batch*models.NumClasses),
+			Labels: make([]int32, batch), Lambda: 1}
+		for j := range b.Images {
+			b.Images[j] = float32(rng.NormFloat64())
 		}
-		lbl := make([]int32, batch)
-		for j := range lbl {
-			lbl[j] = int32(rng.IntN(models.NumClasses))
+		for j := range b.Labels {
+			b.Labels[j] = int32(rng.IntN(models.NumClasses))
+			b.Targets[j*models.NumClasses+int(b.Labels[j])] = 1
 		}
-		h.images = append(h.images, img)
-		h.labels = append(h.labels, lbl)
+		h.batches = append(h.batches, b)
 	}
 	var err error
-	h.train, err = model.NewExec(backend, h.store, func(s *model.Scope, images, labels *graph.Node) *graph.Node {
-		logits := cfg.Logits(s.At("model"), images, true)
-		onehot := graph.OneHot(labels, models.NumClasses, logits.DType())
-		loss := graph.Neg(graph.ReduceAllMean(graph.ReduceSum(graph.Mul(onehot, graph.LogSoftmax(logits, 1)), 1)))
-		momentumSGD(s, images.Graph(), loss)
-		return loss
-	})
+	h.train, err = train.NewStep(backend, h.store, TrainConfig(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("bench: training graph: %w", err)
 	}
 	h.infer, err = model.NewExec(backend, h.store, func(s *model.Scope, images *graph.Node) *graph.Node {
-		return cfg.Logits(s.At("model"), images, false)
+		return cfg.Logits(s.At(train.ModelScope), images, false)
 	})
 	if err != nil {
 		h.train.Finalize()
@@ -86,69 +93,32 @@ func NewHarness(backend compute.Backend, cfg models.Config, batch int, seed uint
 	return h, nil
 }
 
-// momentumSGD adds to g the update of every trainable variable used by g:
-// grad += wd*p; buf = momentum*buf + grad; p -= lr*buf (torch.optim.SGD,
-// dampening 0, first step included since buf starts at zero).
-func momentumSGD(s *model.Scope, g *graph.Graph, loss *graph.Node) {
-	var vars []*model.Variable
-	var nodes []*graph.Node
-	for v := range s.Store().IterVariables() {
-		if v.Trainable && v.InUseByGraph(g) {
-			vars = append(vars, v)
-			nodes = append(nodes, v.NodeValue(g))
-		}
-	}
-	grads := graph.Gradient(loss, nodes...)
-	opt := s.At("optimizer")
-	for i, v := range vars {
-		p := nodes[i]
-		grad := graph.Add(grads[i], graph.MulScalar(p, WeightDecay))
-		name := fmt.Sprintf("buf%d", i)
-		bufVar := opt.GetVariable(name)
-		if bufVar == nil {
-			bufVar = opt.VariableWithValue(name, tensors.FromShape(p.Shape()))
-		}
-		bufVar.Trainable = false
-		buf := graph.Add(graph.MulScalar(bufVar.NodeValue(g), Momentum), grad)
-		bufVar.SetNodeValue(buf)
-		v.SetNodeValue(graph.Sub(p, graph.MulScalar(buf, LearningRate)))
-	}
-}
-
 // Batch is the number of images per step.
 func (h *Harness) Batch() int { return h.batch }
 
-// inputs returns fresh tensors of the next random batch.
-func (h *Harness) inputs() (*tensors.Tensor, *tensors.Tensor) {
-	i := h.next % numInputBatches
+// nextBatch returns the next random batch.
+func (h *Harness) nextBatch() augment.Batch {
+	b := h.batches[h.next%numInputBatches]
 	h.next++
-	return tensors.FromFlatDataAndDimensions(h.images[i], h.batch, data.Size, data.Size, 1),
-		tensors.FromFlatDataAndDimensions(h.labels[i], h.batch)
+	return b
 }
 
 // TrainStep runs one training step and returns its loss, copied to the host
 // (so the step has finished when it returns). The first call compiles.
 func (h *Harness) TrainStep() (loss float32, err error) {
 	defer recoverErr(&err, "training step")
-	img, lbl := h.inputs()
-	outs, err := h.train.Call(img, lbl)
+	l, _, err := h.train.Run(h.nextBatch(), LearningRate, h.weights)
 	if err != nil {
 		return 0, fmt.Errorf("bench: training step: %w", err)
 	}
-	if len(outs) != 1 || outs[0].DType() != dtypes.Float32 {
-		return 0, errors.New("bench: training step: unexpected outputs")
-	}
-	loss = tensors.MustCopyFlatData[float32](outs[0])[0]
-	outs[0].FinalizeAll()
-	return loss, nil
+	return float32(l), nil
 }
 
 // Infer runs the inference graph on one batch and copies the logits to the
 // host. The first call compiles.
 func (h *Harness) Infer() (err error) {
 	defer recoverErr(&err, "inference")
-	img, _ := h.inputs()
-	outs, err := h.infer.Call(img)
+	outs, err := h.infer.Call(tensors.FromFlatDataAndDimensions(h.nextBatch().Images, h.batch, data.Size, data.Size, 1))
 	if err != nil {
 		return fmt.Errorf("bench: inference: %w", err)
 	}

@@ -22,11 +22,12 @@ func BenchmarkTrainStepResNet18(b *testing.B) {
 			backend := testBackend(b, bn)
 			cfg := DefaultConfig()
 			store := model.NewStore()
-			step, err := newTrainStep(backend, store, cfg)
+			trainStep, err := NewStep(backend, store, cfg)
 			if err != nil {
 				b.Fatal(err)
 			}
-			defer step.Finalize()
+			defer trainStep.Finalize()
+			step := trainStep.exec
 			rng := rand.New(rand.NewPCG(1, 2))
 			images := make([]float32, batch*data.Pixels)
 			for i := range images {

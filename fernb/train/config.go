@@ -119,6 +119,12 @@ type Config struct {
 	// Kaiming-normal fan_out kernels) or "pytorch" (PyTorch's layer
 	// defaults); see models.InitTorchvision and models.InitPyTorch.
 	Init models.Init `json:"init,omitempty" flag:"init" help:"parameter initialisation: torchvision (default: Kaiming-normal fan_out kernels) or pytorch (PyTorch's layer defaults)"`
+	// Conv and BatchNorm select the model's convolution and batch-norm
+	// implementations ("" means auto: models.ConvAuto, models.BNAuto). They
+	// compute the same function; they change speed, and the last bits of
+	// the floating-point results.
+	Conv      models.ConvImpl      `json:"conv,omitempty" flag:"conv" help:"convolution implementation: auto (default: im2col on CPUs, native on CUDA), native or im2col"`
+	BatchNorm models.BatchNormImpl `json:"batch_norm,omitempty" flag:"batchnorm" help:"batch-norm implementation: auto (default: graph), graph or fused (the backend's fused ops)"`
 	// ClassWeights is "none" or "balanced": weights n/(7·n_c) computed from
 	// the training split, used as torch's CrossEntropyLoss(weight=...)
 	// (a weighted mean over the batch).
@@ -229,7 +235,8 @@ func (c Config) Validate() error {
 
 // ModelConfig is the network part of the configuration.
 func (c Config) ModelConfig() models.Config {
-	return models.Config{Arch: c.Model, SmallStem: c.SmallStem, Dropout: c.Dropout, Seed: c.Seed, Init: c.Init}
+	return models.Config{Arch: c.Model, SmallStem: c.SmallStem, Dropout: c.Dropout, Seed: c.Seed, Init: c.Init,
+		Conv: c.Conv, BatchNorm: c.BatchNorm}
 }
 
 // LRAt returns the learning rate used during epoch (0-based), as PyTorch's

@@ -17,8 +17,6 @@ import (
 	"github.com/fernb/fernb/fernb/data"
 	fxla "github.com/fernb/fernb/xla"
 	"github.com/gomlx/compute"
-	"github.com/gomlx/gomlx/core/graph"
-	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
@@ -426,11 +424,11 @@ func (t *trainer) run(ctx context.Context) (err error) {
 		}
 	}()
 	cfg := t.cfg
-	trainExec, err := newTrainStep(t.backend, t.store, cfg)
+	trainStep, err := NewStep(t.backend, t.store, cfg)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	defer trainExec.Finalize()
+	defer trainStep.Finalize()
 	infer := newModel(t.backend, t.store, t.cfg, p, 0)
 	defer infer.Close()
 
@@ -478,21 +476,11 @@ func (t *trainer) run(ctx context.Context) (err error) {
 			}
 			stepLR := cfg.LRAtStep(epoch, step, steps)
 			stepStart := time.Now()
-			outs, err := trainExec.Call(
-				tensors.FromFlatDataAndDimensions(hb.b.Images, bs, data.Size, data.Size, 1),
-				tensors.FromFlatDataAndDimensions(hb.b.Targets, bs, data.NumClasses),
-				tensors.FromFlatDataAndDimensions(hb.b.Labels, bs),
-				tensors.FromScalar(float32(stepLR)),
-				tensors.FromFlatDataAndDimensions(t.weights, data.NumClasses))
+			loss, correct, err := trainStep.Run(hb.b, stepLR, t.weights)
 			if err != nil {
 				close(stop)
 				t.fail(StateFailed, err.Error())
 				return fmt.Errorf("train: epoch %d step %d: %w", epoch+1, step+1, err)
-			}
-			loss := float64(tensors.MustCopyFlatData[float32](outs[0])[0])
-			correct := float64(tensors.MustCopyFlatData[float32](outs[1])[0])
-			for _, o := range outs {
-				o.FinalizeAll()
 			}
 			elapsed := time.Since(stepStart)
 			if first {
@@ -605,29 +593,4 @@ func mean(v []float64) float64 {
 		s += x
 	}
 	return s / float64(len(v))
-}
-
-// newTrainStep builds the training step: inputs images [B,48,48,1], targets
-// [B,7], labels [B] int32, lr scalar and class weights [7]; outputs the
-// batch loss and the number of correct predictions; it updates the model
-// and optimizer variables of store.
-func newTrainStep(backend compute.Backend, store *model.Store, cfg Config) (*model.Exec, error) {
-	mcfg := cfg.ModelConfig()
-	return model.NewExec(backend, store, func(s *model.Scope, images, targets, labels, lr, cw *graph.Node) (*graph.Node, *graph.Node) {
-		logits := mcfg.Logits(s.At(ModelScope), images, true)
-		loss := Loss(logits, targets, cw, cfg.LabelSmoothing)
-		var vars []*model.Variable
-		var nodes []*graph.Node
-		for v := range s.Store().IterVariables() {
-			if v.Trainable && v.InUseByGraph(images.Graph()) {
-				vars = append(vars, v)
-				nodes = append(nodes, v.NodeValue(images.Graph()))
-			}
-		}
-		grads := graph.Gradient(loss, nodes...)
-		applyOptimizer(s, cfg, vars, grads, lr)
-		pred := graph.ArgMax(logits, 1, labels.DType())
-		correct := graph.ReduceAllSum(graph.ConvertDType(graph.Equal(pred, labels), loss.DType()))
-		return loss, correct
-	})
 }

@@ -99,9 +99,11 @@ func graphVariables(cfg Config, training bool) (vars map[string]shapes.Shape, er
 		if err := store.SetRNGStateFromSeed(int64(cfg.Seed)); err != nil {
 			return nil, err
 		}
-		if e, err = newTrainStep(backend, store, cfg); err != nil {
+		var st *Step
+		if st, err = NewStep(backend, store, cfg); err != nil {
 			return nil, err
 		}
+		e = st.exec
 		_, err = e.Compile(img, shapes.Make(dtypes.Float32, b, data.NumClasses), shapes.Make(dtypes.Int32, b),
 			shapes.Make(dtypes.Float32), shapes.Make(dtypes.Float32, data.NumClasses))
 	} else {

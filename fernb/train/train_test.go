@@ -2,6 +2,7 @@ package train
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"math"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fernb/fernb/fernb/models"
 	"github.com/fernb/fernb/xla/xlatest"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
@@ -328,5 +330,36 @@ func TestReadConfig(t *testing.T) {
 		if err != nil || cfg.LR != c.wantLR || cfg.Epochs != c.wantEpochs {
 			t.Errorf("%s: %+v, %v", c.name, cfg, err)
 		}
+	}
+}
+
+// TestConfigModelImplementations checks that Config carries the model's
+// convolution and batch-norm choices to models.Config, that unknown ones
+// are refused, and that the defaults ("" = auto) leave config.json as it was.
+func TestConfigModelImplementations(t *testing.T) {
+	for _, c := range []struct {
+		conv    models.ConvImpl
+		bn      models.BatchNormImpl
+		wantErr string
+	}{
+		{"", "", ""}, {models.ConvIm2col, models.BNFused, ""}, {models.ConvNative, models.BNGraph, ""},
+		{"fft", "", "unknown convolution"}, {"", "cudnn", "unknown batch-norm"},
+	} {
+		cfg := DefaultConfig()
+		cfg.Conv, cfg.BatchNorm = c.conv, c.bn
+		if m := cfg.ModelConfig(); m.Conv != c.conv || m.BatchNorm != c.bn {
+			t.Errorf("ModelConfig() has conv %q, batch norm %q; want %q, %q", m.Conv, m.BatchNorm, c.conv, c.bn)
+		}
+		err := cfg.Validate()
+		if (c.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.wantErr)) {
+			t.Errorf("conv %q, batch norm %q: Validate() = %v, want %q", c.conv, c.bn, err, c.wantErr)
+		}
+	}
+	b, err := json.Marshal(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), `"conv"`) || strings.Contains(string(b), `"batch_norm"`) {
+		t.Errorf("the default config's JSON names an implementation: %s", b)
 	}
 }
