@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/fernb/fernb/fernb/atomicfile"
 	"github.com/fernb/fernb/fernb/recipe"
 	"github.com/fernb/fernb/fernb/train"
 	"github.com/fernb/fernb/plots"
@@ -82,15 +83,10 @@ func copyFile(src, dst string) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return "", err
 	}
-	out, err := os.Create(dst)
-	if err != nil {
-		return "", err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return "", err
-	}
-	return dst, out.Close()
+	return dst, atomicfile.Write(dst, func(w io.Writer) error {
+		_, err := io.Copy(w, in)
+		return err
+	})
 }
 
 // ExportSession copies every figure kept in the session folder (each in
@@ -124,7 +120,7 @@ func ExportSession(session, dir string, table *plots.Table) ([]string, error) {
 	}
 	if len(names) > 0 {
 		p := filepath.Join(dir, "figures.md")
-		if err := os.WriteFile(p, []byte(index.String()), 0o644); err != nil {
+		if err := atomicfile.WriteFile(p, []byte(index.String())); err != nil {
 			return written, err
 		}
 		written = append(written, p)
@@ -140,7 +136,7 @@ func ExportSession(session, dir string, table *plots.Table) ([]string, error) {
 		}
 		for name, text := range map[string]string{"results.md": md, "results.tex": tex} {
 			p := filepath.Join(dir, name)
-			if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			if err := atomicfile.WriteFile(p, []byte(text)); err != nil {
 				return written, err
 			}
 			written = append(written, p)

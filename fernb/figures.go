@@ -7,8 +7,8 @@ import (
 
 	"github.com/fernb/fernb/fernb/augment"
 	"github.com/fernb/fernb/fernb/data"
-	"github.com/fernb/fernb/fernb/pca"
 	"github.com/fernb/fernb/fernb/recipe"
+	"github.com/fernb/fernb/fernb/run"
 	"github.com/fernb/fernb/fernb/train"
 	"github.com/fernb/fernb/plots"
 )
@@ -29,17 +29,8 @@ func (s *Study) Show(f *plots.Figure, err error) (string, error) {
 	return path, f.Show()
 }
 
-// figName makes a file-name-safe figure name.
-func figName(parts ...string) string {
-	n := strings.Join(parts, "-")
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
-			return r
-		}
-		return '_'
-	}, n)
-}
+// figName makes a file-name-safe figure name (run.FigName).
+func figName(parts ...string) string { return run.FigName(parts...) }
 
 // stepID returns the full ID of study step id ("08" gives "08-trainval"),
 // or id itself when it names no step (a run folder), so that a figure's
@@ -171,22 +162,7 @@ func (s *Study) Curves(ids ...string) (*plots.Figure, error) {
 }
 
 // HistoryOf converts a run's history to the plots package's form.
-func HistoryOf(name string, h []train.Epoch) plots.History {
-	ph := plots.History{Name: name}
-	for _, e := range h {
-		ph.Epoch = append(ph.Epoch, float64(e.Epoch))
-		ph.TrainLoss = append(ph.TrainLoss, e.TrainLoss)
-		ph.TrainAcc = append(ph.TrainAcc, e.TrainAcc)
-		if e.HasVal {
-			ph.ValLoss = append(ph.ValLoss, e.ValLoss)
-			ph.ValAcc = append(ph.ValAcc, e.ValAcc)
-		}
-	}
-	if len(ph.ValLoss) != len(ph.Epoch) { // partial validation: do not misalign
-		ph.ValLoss, ph.ValAcc = nil, nil
-	}
-	return ph
-}
+func HistoryOf(name string, h []train.Epoch) plots.History { return run.HistoryOf(name, h) }
 
 // LearningRates draws the learning rate per epoch of one or more steps.
 func (s *Study) LearningRates(ids ...string) (*plots.Figure, error) {
@@ -211,51 +187,7 @@ func (s *Study) LearningRates(ids ...string) (*plots.Figure, error) {
 // split (sub-sampled to at most limit images, stratified) and draws the
 // train, val and test features projected on those axes, one figure each.
 func (s *Study) PCA(id string, limit int) ([]*plots.Figure, error) {
-	m, err := s.model(id, "best")
-	if err != nil {
-		return nil, err
-	}
-	ds, err := s.Dataset()
-	if err != nil {
-		return nil, err
-	}
-	var fit *pca.Result
-	var figs []*plots.Figure
-	for _, sp := range ds.Splits() {
-		labels := make([]int, sp.Len())
-		for i, l := range sp.Labels {
-			labels[i] = int(l)
-		}
-		idx, err := pca.Subsample(sp.Len(), labels, limit, recipe.SplitSeed)
-		if err != nil {
-			return nil, err
-		}
-		feats, err := s.features(m, sp, idx)
-		if err != nil {
-			return nil, err
-		}
-		sub := make([]int, len(idx))
-		for i, j := range idx {
-			sub[i] = labels[j]
-		}
-		if fit == nil { // the first split (train) defines the axes
-			if fit, err = pca.Fit(feats, 2); err != nil {
-				return nil, err
-			}
-		}
-		pts, err := fit.Transform(feats)
-		if err != nil {
-			return nil, err
-		}
-		f, err := plots.PCAScatter(pts, sub, classNames(), fit.ExplainedRatio,
-			plots.Title(fmt.Sprintf("%s features, step %s (%d images)%s", sp.Name, id, len(idx), s.Label())))
-		if err != nil {
-			return nil, err
-		}
-		f.Name = figName("pca", stepID(id), sp.Name)
-		figs = append(figs, f)
-	}
-	return figs, nil
+	return withRun(s, id, func(r *run.Run) ([]*plots.Figure, error) { return r.PCA(limit) })
 }
 
 // TrainingCurves draws one step's loss, accuracy and learning rate per
@@ -266,22 +198,5 @@ func (s *Study) TrainingCurves(id string) (*plots.Figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	name := filepath.Base(res.Dir)
-	return trainingFigure(name, res.History, fmt.Sprintf("%s: %d epochs%s", name, len(res.History), s.Label()))
-}
-
-// trainingFigure draws a run's history with its learning rate, named
-// "training-<run>".
-func trainingFigure(name string, h []train.Epoch, title string) (*plots.Figure, error) {
-	if len(h) == 0 {
-		return nil, fmt.Errorf("run %s has no finished epoch yet", name)
-	}
-	lr := plots.Series{Name: name}
-	for _, e := range h {
-		lr.X = append(lr.X, float64(e.Epoch))
-		lr.Y = append(lr.Y, e.LR)
-	}
-	f, err := plots.TrainingCurves([]plots.History{HistoryOf(name, h)}, []plots.Series{lr},
-		plots.Title(title))
-	return named(f, err, figName("training", name))
+	return run.New(res, run.WithNames(id, stepID(id), s.Label())).TrainingCurves()
 }

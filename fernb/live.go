@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fernb/fernb/fernb/notebook"
+	"github.com/fernb/fernb/fernb/run"
 	"github.com/fernb/fernb/fernb/train"
 	"github.com/janpfeifer/gonb/gonbui"
 )
@@ -65,7 +66,7 @@ func (v *liveView) progress(p train.Progress) {
 	if err != nil || len(res.History) == 0 {
 		return // the bar still moves; the curves come with the next epoch
 	}
-	f, err := trainingFigure(v.step, res.History, fmt.Sprintf("%s: epoch %d of %d (live)%s", v.step, p.Epoch, p.Epochs, v.label))
+	f, err := run.TrainingFigure(v.step, res.History, fmt.Sprintf("%s: epoch %d of %d (live)%s", v.step, p.Epoch, p.Epochs, v.label))
 	if err != nil {
 		return
 	}

@@ -91,10 +91,7 @@ func OpenStudy() (*Study, error) {
 // DataName is a short name of the data: "synthetic", or the data folder's
 // (or CSV file's) base name.
 func (s *Study) DataName() string {
-	if s.Data.Path == "" {
-		return "synthetic"
-	}
-	return strings.TrimSuffix(filepath.Base(s.Data.Path), filepath.Ext(s.Data.Path))
+	return s.Data.Name()
 }
 
 // Synthetic reports whether the study runs on the built-in synthetic faces.
@@ -321,20 +318,6 @@ func (s *Study) progress(id string) (train.ProgressFunc, func()) {
 	return train.TextProgress(w, 30*time.Second), func() {}
 }
 
-// model loads a step's trained model ("best" or "last" checkpoint) on the
-// study's backend.
-func (s *Study) model(id, which string) (*train.Model, error) {
-	res, err := s.Result(id)
-	if err != nil {
-		return nil, err
-	}
-	b, err := s.compute()
-	if err != nil {
-		return nil, err
-	}
-	return res.Load(b, which)
-}
-
 // compute returns the study's backend, created on first use and shared by
 // every training and inference of this process.
 func (s *Study) compute() (compute.Backend, error) {
@@ -346,23 +329,4 @@ func (s *Study) compute() (compute.Backend, error) {
 		s.backend = b
 	}
 	return s.backend, nil
-}
-
-// features returns the penultimate features of images idx of a split, one
-// row per image, computed in batches.
-func (s *Study) features(m *train.Model, sp *data.Split, idx []int) ([][]float32, error) {
-	bs := max(1, m.BatchSize())
-	dim := m.ModelConfig().FeatureDim()
-	out := make([][]float32, 0, len(idx))
-	for lo := 0; lo < len(idx); lo += bs {
-		hi := min(lo+bs, len(idx))
-		f, err := m.Features(m.Images(sp, idx[lo:hi]))
-		if err != nil {
-			return nil, err
-		}
-		for i := range hi - lo {
-			out = append(out, f[i*dim:(i+1)*dim])
-		}
-	}
-	return out, nil
 }

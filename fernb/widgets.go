@@ -10,8 +10,8 @@ import (
 
 	"github.com/fernb/fernb/fernb/augment"
 	"github.com/fernb/fernb/fernb/data"
-	"github.com/fernb/fernb/fernb/eval"
 	"github.com/fernb/fernb/fernb/recipe"
+	"github.com/fernb/fernb/fernb/run"
 	"github.com/fernb/fernb/fernb/train"
 	"github.com/fernb/fernb/plots"
 	"github.com/janpfeifer/gonb/gonbui"
@@ -344,44 +344,7 @@ func (n *Notebook) ExploreRuns() {
 // GradCAMOf draws Grad-CAM maps of a step's best checkpoint over the faces
 // idx of a split, each captioned with its true and predicted class.
 func (s *Study) GradCAMOf(id, split string, idx ...int) (*plots.Figure, error) {
-	sp, err := s.split(split)
-	if err != nil {
-		return nil, err
-	}
-	m, err := s.model(id, "best")
-	if err != nil {
-		return nil, err
-	}
-	defer m.Close()
-	return s.gradCAMFigure(m, id, split, sp, idx)
-}
-
-// gradCAMFigure draws Grad-CAM maps of model m over faces idx of split sp.
-func (s *Study) gradCAMFigure(m *train.Model, id, split string, sp *data.Split, idx []int) (*plots.Figure, error) {
-	if len(idx) == 0 {
-		return nil, errors.New("Grad-CAM of no face: give at least one index")
-	}
-	for _, i := range idx {
-		if i < 0 || i >= sp.Len() {
-			return nil, fmt.Errorf("face %d out of range [0, %d) of %s", i, sp.Len(), split)
-		}
-	}
-	imgs, heats, err := gradCAMOverlays(m, sp, idx, func(i int, h eval.Heatmap) string {
-		return fmt.Sprintf("#%d true: %s\npred: %s %.0f%%", i, data.Classes[sp.Labels[i]], data.Classes[h.Class], 100*h.Probs[h.Class])
-	})
-	if err != nil {
-		return nil, err
-	}
-	names := []string{"gradcam", stepID(id), split}
-	for _, i := range idx {
-		names = append(names, fmt.Sprint(i))
-	}
-	opts := []plots.Option{plots.Columns(min(7, len(imgs))), plots.Title(fmt.Sprintf("Grad-CAM, step %s, %s%s", id, split, s.Label()))}
-	if len(imgs) == 1 {
-		opts = append(opts, plots.Size(3, 0)) // one face: large enough to see where it looks
-	}
-	f, err := plots.HeatmapOverlay(imgs, heats, opts...)
-	return named(f, err, figName(names...))
+	return withRun(s, id, func(r *run.Run) (*plots.Figure, error) { return r.GradCAMOf(split, idx...) })
 }
 
 // ExploreGradCAM opens a slider over the faces of a split and shows the
@@ -393,11 +356,15 @@ func (n *Notebook) ExploreGradCAM(id, split string) {
 		if err != nil {
 			return err
 		}
-		m, err := s.model(id, "best")
+		r, err := s.openRun(id)
 		if err != nil {
 			return err
 		}
-		defer m.Close()
+		defer r.Close()
+		m, err := r.Model("best")
+		if err != nil {
+			return err
+		}
 		face := &atomic.Int64{}
 		return n.explore("Grad-CAM explorer (face slider)", "Grad-CAM of step "+stepID(id)+" on "+split,
 			func(p *panel) error {
@@ -406,7 +373,7 @@ func (n *Notebook) ExploreGradCAM(id, split string) {
 				}, face)
 			},
 			func() ([]*plots.Figure, error) {
-				f, err := s.gradCAMFigure(m, id, split, sp, []int{int(face.Load())})
+				f, err := r.GradCAMFigure(m, split, sp, []int{int(face.Load())})
 				return []*plots.Figure{f}, err
 			})
 	})

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/fernb/fernb/fernb/atomicfile"
 	"github.com/janpfeifer/gonb/gonbui"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -134,7 +135,7 @@ func (f *Figure) Save(path string) error {
 			return fmt.Errorf("plots: saving %s: %w", path, err)
 		}
 	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
+	if err := atomicfile.WriteFile(path, data); err != nil {
 		return fmt.Errorf("plots: saving %s: %w", path, err)
 	}
 	return nil

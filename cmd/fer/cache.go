@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/fernb/fernb/fernb/atomicfile"
 	"github.com/fernb/fernb/fernb/data"
 )
 
@@ -109,8 +110,11 @@ func cacheInfo(w io.Writer, dir string) error {
 }
 
 // isCacheFile tells whether name is a data cache file (or a temporary one
-// of an interrupted write).
+// of an interrupted write: atomicfile's .NAME.tmp-*, or NAME.tmp* of old).
 func isCacheFile(name string) bool {
+	if atomicfile.IsTemp(name) {
+		name = strings.TrimPrefix(name, ".")
+	}
 	return strings.HasPrefix(name, "fer2013-") && (strings.HasSuffix(name, ".bin") || strings.Contains(name, ".bin.tmp"))
 }
 

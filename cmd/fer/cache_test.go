@@ -69,3 +69,14 @@ func TestCacheVerifyFindsStaleImage(t *testing.T) {
 		t.Fatalf("verify after clean: %v", err)
 	}
 }
+
+func TestIsCacheFile(t *testing.T) {
+	for name, want := range map[string]bool{
+		"fer2013-ab12.bin": true, ".fer2013-ab12.bin.tmp-123": true, "fer2013-ab12.bin.tmp456": true,
+		"history.json": false, ".history.json.tmp-1": false, "fer2013-ab12.txt": false,
+	} {
+		if got := isCacheFile(name); got != want {
+			t.Errorf("isCacheFile(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

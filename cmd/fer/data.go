@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fernb/fernb/fernb/atomicfile"
 	"github.com/fernb/fernb/fernb/data"
 	"github.com/fernb/fernb/fernb/recipe"
 )
@@ -108,10 +109,10 @@ func writeSplitLists(ds *data.Dataset, dir string, frac float64, seed uint64) er
 			fmt.Fprintf(&b, "%s\t%d\n", sp.Sources[i], sp.Labels[i])
 		}
 		path := filepath.Join(dir, sp.Name+".tsv")
-		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		if err := atomicfile.WriteFile(path, []byte(b.String())); err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(dir, sp.Name+".u8"), sp.Pixels, 0o644); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(dir, sp.Name+".u8"), sp.Pixels); err != nil {
 			return err
 		}
 		fmt.Printf("%s: %d images, fingerprint %s\n", path, sp.Len(), sp.Fingerprint())

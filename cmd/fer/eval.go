@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/fernb/fernb/fernb/atomicfile"
 	"github.com/fernb/fernb/fernb/data"
 	"github.com/fernb/fernb/fernb/eval"
 	"github.com/fernb/fernb/fernb/train"
@@ -39,12 +40,16 @@ func runEval(args []string) error {
 	scored := ds.Record()
 	same := runData != nil && scored.Split(*split) != nil && runData.Split(*split) != nil &&
 		scored.Split(*split).Fingerprint == runData.Split(*split).Fingerprint
-	m, b, choice, err := mf.load()
+	r, err := mf.open()
 	if err != nil {
 		return err
 	}
-	defer b.Finalize()
-	defer m.Close()
+	defer r.Close()
+	m, err := r.Model(*mf.checkpoint)
+	if err != nil {
+		return err
+	}
+	choice := r.Choice
 	rep, err := eval.Evaluate(m, s, *tta)
 	if err != nil {
 		return err
@@ -68,7 +73,7 @@ func runEval(args []string) error {
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(*jsonOut, append(b, '\n'), 0o644)
+		return atomicfile.WriteFile(*jsonOut, append(b, '\n'))
 	}
 	return nil
 }

@@ -6,9 +6,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/fernb/fernb/fernb"
 	"github.com/fernb/fernb/fernb/data"
 	"github.com/fernb/fernb/fernb/recipe"
+	"github.com/fernb/fernb/fernb/run"
 	"github.com/fernb/fernb/fernb/train"
 )
 
@@ -18,20 +18,20 @@ func init() {
 
 func runPlot(args []string) error {
 	fs := flag.NewFlagSet("plot", flag.ContinueOnError)
-	run := fs.String("run", "", "run folder (made by fer train or the report notebook)")
+	runDir := fs.String("run", "", "run folder (made by fer train or the report notebook)")
 	out := fs.String("out", "plots/out", "folder to write the figures to")
 	dataPath := fs.String("data", "", "data to plot the run on (default: the data the run recorded in its data.json)")
 	backend := fs.String("backend", "auto", "backend for features and Grad-CAM")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *run == "" {
+	if *runDir == "" {
 		return fmt.Errorf("--run DIR is required")
 	}
-	if _, err := os.Stat(filepath.Join(*run, "config.json")); err != nil {
-		return fmt.Errorf("%s is not a run folder: %w", *run, err)
+	if _, err := os.Stat(filepath.Join(*runDir, train.ConfigFile)); err != nil {
+		return fmt.Errorf("%s is not a run folder: %w", *runDir, err)
 	}
-	res, err := train.Open(*run)
+	res, err := train.Open(*runDir)
 	if err != nil {
 		return err
 	}
@@ -39,28 +39,33 @@ func runPlot(args []string) error {
 	var loc data.Location
 	if *dataPath == "" {
 		if res.Data == nil {
-			return fmt.Errorf("%s has no data record (%s: made before fernb recorded it): give --data", *run, train.DataFile)
+			return fmt.Errorf("%s has no data record (%s: made before fernb recorded it): give --data", *runDir, train.DataFile)
 		}
 		if ds, err = res.Data.Reload(); err != nil {
-			return fmt.Errorf("%s: %w (give --data to plot on other data)", *run, err)
+			return fmt.Errorf("%s: %w (give --data to plot on other data)", *runDir, err)
 		}
 		loc = data.Location{Path: res.Data.Path, From: "the run's " + train.DataFile}
-	} else if loc, err = data.Locate(*dataPath); err != nil {
-		return err
+	} else {
+		if loc, err = data.Locate(*dataPath); err != nil {
+			return err
+		}
+		if ds, err = data.Load(loc.Path); err != nil {
+			return err
+		}
+		if ds.Val == nil {
+			if err := ds.SplitVal(recipe.ValFraction, recipe.SplitSeed); err != nil {
+				return err
+			}
+		}
 	}
-	full, err := recipe.FindScale("full")
-	if err != nil {
-		return err
+	label := ""
+	if loc.Path == "" {
+		label = " (synthetic)"
 	}
-	abs, err := filepath.Abs(*run)
-	if err != nil {
-		return err
-	}
-	s := &fernb.Study{Data: loc, Scale: full, RunsDir: filepath.Dir(abs), PlotsDir: *out, Backend: *backend, Log: os.Stderr}
-	if ds != nil {
-		s.UseData(ds)
-	}
-	paths, err := s.ExportRun(filepath.Base(abs))
+	name := filepath.Base(filepath.Clean(*runDir))
+	r := run.New(res, run.WithData(ds, loc.Name()), run.WithBackendRequest(*backend), run.WithNames(name, name, label))
+	defer r.Close()
+	paths, err := r.Export(*out)
 	for _, p := range paths {
 		fmt.Println(p)
 	}

@@ -26,12 +26,15 @@ func runPredict(args []string) error {
 	if fs.NArg() == 0 {
 		return fmt.Errorf("no image files given")
 	}
-	m, b, _, err := mf.load()
+	r, err := mf.open()
 	if err != nil {
 		return err
 	}
-	defer b.Finalize()
-	defer m.Close()
+	defer r.Close()
+	m, err := r.Model(*mf.checkpoint)
+	if err != nil {
+		return err
+	}
 	preds, err := eval.PredictFiles(m, fs.Args(), *tta)
 	if err != nil {
 		return err

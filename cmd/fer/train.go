@@ -12,9 +12,8 @@ import (
 
 	"github.com/fernb/fernb/fernb/data"
 	"github.com/fernb/fernb/fernb/recipe"
+	"github.com/fernb/fernb/fernb/run"
 	"github.com/fernb/fernb/fernb/train"
-	"github.com/fernb/fernb/xla"
-	"github.com/gomlx/compute"
 )
 
 func init() {
@@ -54,26 +53,14 @@ func addModelFlags(fs *flag.FlagSet) modelFlags {
 	}
 }
 
-// load opens the run folder and loads the checkpoint on a new backend;
-// closing the model, then finalizing the backend, is the caller's.
-func (f modelFlags) load() (*train.Model, compute.Backend, xla.Choice, error) {
+// open opens the run folder on the backend of --backend, made when a model
+// is first loaded; closing the run (its models, then the backend) is the
+// caller's.
+func (f modelFlags) open() (*run.Run, error) {
 	if *f.run == "" {
-		return nil, nil, xla.Choice{}, fmt.Errorf("--run DIR is required")
+		return nil, fmt.Errorf("--run DIR is required")
 	}
-	run, err := train.Open(*f.run)
-	if err != nil {
-		return nil, nil, xla.Choice{}, err
-	}
-	b, choice, err := xla.New(*f.backend)
-	if err != nil {
-		return nil, nil, xla.Choice{}, err
-	}
-	m, err := run.Load(b, *f.checkpoint)
-	if err != nil {
-		b.Finalize()
-		return nil, nil, xla.Choice{}, err
-	}
-	return m, b, choice, nil
+	return run.Open(*f.run, run.WithBackendRequest(*f.backend))
 }
 
 // load reads the data set and makes the val split (or merges it into train).

@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/fernb/fernb/fernb/atomicfile"
 )
 
 // The binary cache holds a loaded data set as raw uint8 pixels, labels and
@@ -88,72 +90,59 @@ func sourcePrefix(ds *Dataset, src string) string {
 	return ds.Root + string(filepath.Separator)
 }
 
-// writeCache writes ds to path atomically.
-func writeCache(path string, digest [32]byte, ds *Dataset, src string) (err error) {
+// writeCache writes ds to path atomically (atomicfile.Write).
+func writeCache(path string, digest [32]byte, ds *Dataset, src string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+	return atomicfile.Write(path, func(tmp io.Writer) error {
+		crc := crc32.New(castagnoli)
+		w := bufio.NewWriterSize(io.MultiWriter(tmp, crc), 1<<20)
+		le := binary.LittleEndian
+		var b4 [4]byte
+		u32 := func(v int) {
+			le.PutUint32(b4[:], uint32(v))
+			w.Write(b4[:])
 		}
-	}()
-	crc := crc32.New(castagnoli)
-	w := bufio.NewWriterSize(io.MultiWriter(tmp, crc), 1<<20)
-	le := binary.LittleEndian
-	var b4 [4]byte
-	u32 := func(v int) {
-		le.PutUint32(b4[:], uint32(v))
-		w.Write(b4[:])
-	}
-	w.WriteString(cacheMagic)
-	w.Write(digest[:])
-	w.WriteByte(byte(ds.Layout))
-	u32(ds.Stats.Files)
-	u32(ds.Stats.ToGray)
-	u32(ds.Stats.Resized)
-	splits := ds.Splits()
-	w.WriteByte(byte(len(splits)))
-	prefix := sourcePrefix(ds, src)
-	for _, s := range splits {
-		if len(s.Sources) != s.Len() {
-			return fmt.Errorf("split %s has %d sources for %d images", s.Name, len(s.Sources), s.Len())
-		}
-		w.WriteByte(byte(len(s.Name)))
-		w.WriteString(s.Name)
-		u32(s.Len())
-		w.Write(s.Labels)
-		w.Write(s.Pixels)
-		var sb strings.Builder
-		for i, so := range s.Sources {
-			rel, ok := strings.CutPrefix(so, prefix)
-			if !ok || strings.Contains(rel, "\n") {
-				return fmt.Errorf("source %q does not start with %q", so, prefix)
+		w.WriteString(cacheMagic)
+		w.Write(digest[:])
+		w.WriteByte(byte(ds.Layout))
+		u32(ds.Stats.Files)
+		u32(ds.Stats.ToGray)
+		u32(ds.Stats.Resized)
+		splits := ds.Splits()
+		w.WriteByte(byte(len(splits)))
+		prefix := sourcePrefix(ds, src)
+		for _, s := range splits {
+			if len(s.Sources) != s.Len() {
+				return fmt.Errorf("split %s has %d sources for %d images", s.Name, len(s.Sources), s.Len())
 			}
-			if i > 0 {
-				sb.WriteByte('\n')
+			w.WriteByte(byte(len(s.Name)))
+			w.WriteString(s.Name)
+			u32(s.Len())
+			w.Write(s.Labels)
+			w.Write(s.Pixels)
+			var sb strings.Builder
+			for i, so := range s.Sources {
+				rel, ok := strings.CutPrefix(so, prefix)
+				if !ok || strings.Contains(rel, "\n") {
+					return fmt.Errorf("source %q does not start with %q", so, prefix)
+				}
+				if i > 0 {
+					sb.WriteByte('\n')
+				}
+				sb.WriteString(rel)
 			}
-			sb.WriteString(rel)
+			u32(sb.Len())
+			w.WriteString(sb.String())
 		}
-		u32(sb.Len())
-		w.WriteString(sb.String())
-	}
-	if err := w.Flush(); err != nil {
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		le.PutUint32(b4[:], crc.Sum32())
+		_, err := tmp.Write(b4[:])
 		return err
-	}
-	le.PutUint32(b4[:], crc.Sum32())
-	if _, err := tmp.Write(b4[:]); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	})
 }
 
 // errCache is a malformed cache file.

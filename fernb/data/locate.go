@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // PathEnv is the environment variable that names the FER2013 copy to use
@@ -24,6 +25,15 @@ func (l Location) String() string {
 		return "no data path given (argument or $" + PathEnv + "): the built-in SYNTHETIC faces"
 	}
 	return fmt.Sprintf("%s (from %s)", l.Path, l.From)
+}
+
+// Name is a short name of the data: "synthetic", or the data file's or
+// folder's name without extension (e.g. "fer2013").
+func (l Location) Name() string {
+	if l.Path == "" {
+		return "synthetic"
+	}
+	return strings.TrimSuffix(filepath.Base(l.Path), filepath.Ext(l.Path))
 }
 
 // Locate resolves the data path: path if not empty, else $FER_DATA, else

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fernb/fernb/fernb/atomicfile"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -33,58 +34,23 @@ const (
 	CheckpointBest = "checkpoint-best"
 )
 
-// writeAtomic writes path through a temporary file in the same folder that
-// is synced and renamed over path only when write succeeded: readers see the
-// old content or the new, never a partial file.
-func writeAtomic(path string, write func(w io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	tmp := f.Name()
-	if err = f.Chmod(0o644); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
+// writeAtomic writes path atomically (atomicfile.Write: a synced
+// temporary file renamed over path), buffered, through the tests' hooks.
+func writeAtomic(path string, write func(w io.Writer) error) error {
+	return atomicfile.Write(path, func(f io.Writer) error {
+		out := f
+		if testWrapWriter != nil {
+			out = testWrapWriter(f)
 		}
-	}()
-	var out io.Writer = f
-	if testWrapWriter != nil {
-		out = testWrapWriter(f)
-	}
-	if testWriteHook != nil {
-		out = testWriteHook(path, out)
-	}
-	bw := bufio.NewWriterSize(out, 1<<20)
-	if err = write(bw); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+		if testWriteHook != nil {
+			out = testWriteHook(path, out)
+		}
+		bw := bufio.NewWriterSize(out, 1<<20)
+		if err := write(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
 }
 
 // testWrapWriter, when set by tests, wraps the file writer of writeAtomic
@@ -404,7 +370,7 @@ func verifyFinished(r *Result) error {
 // returns it; "" when dir holds no run file. Nothing is deleted.
 func moveAside(dir string) (string, error) {
 	names := []string{ConfigFile, HistoryFile, StatusFile, DataFile, CheckpointLast, CheckpointBest}
-	tmps, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*"))
+	tmps, _ := filepath.Glob(filepath.Join(dir, atomicfile.TempGlob("*")))
 	var move []string
 	for _, n := range names {
 		if _, err := os.Lstat(filepath.Join(dir, n)); err == nil {
@@ -441,7 +407,7 @@ func moveAside(dir string) (string, error) {
 // dir when the process dies during a write (their targets are intact).
 func removeStaleTemps(dir string) {
 	for _, n := range []string{ConfigFile, HistoryFile, StatusFile, DataFile, CheckpointLast, CheckpointBest} {
-		tmps, _ := filepath.Glob(filepath.Join(dir, "."+n+".tmp-*"))
+		tmps, _ := filepath.Glob(filepath.Join(dir, atomicfile.TempGlob(n)))
 		for _, t := range tmps {
 			os.Remove(t)
 		}

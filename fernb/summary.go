@@ -1,0 +1,64 @@
+// Markdown summaries of a run for notebook cells.
+
+package fernb
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/fernb/fernb/fernb/eval"
+	"github.com/fernb/fernb/fernb/recipe"
+)
+
+// pct formats a fraction as a percentage, "–" for NaN.
+func pct(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f%%", 100*v)
+}
+
+// RunSummary describes a step's run in one Markdown line: epochs, time, best
+// validation accuracy, test accuracy, and what the study reported.
+func (s *Study) RunSummary(id string) (string, error) {
+	st, err := recipe.FindStep(id)
+	if err != nil {
+		return "", err
+	}
+	res, err := s.Result(st.ID)
+	if err != nil {
+		return "", err
+	}
+	m, err := s.Evaluate(st.ID, "test", eval.TTANone)
+	if err != nil {
+		return "", err
+	}
+	secs := res.TrainSeconds()
+	bv, at := res.BestVal()
+	seen := ""
+	if st.TrainVal {
+		seen = " (val seen in training)"
+	}
+	reused := ""
+	if res.Reused {
+		reused = " — reused from its run folder"
+	}
+	return fmt.Sprintf("**%s** (%s): %d epochs in %s%s. Best val %s%s (epoch %d), **test %s** (best checkpoint). Study: val %s, test %s.",
+		st.ID, st.Title, len(res.History), eval.Duration(secs), reused, pct(bv), seen, at, pct(m.Accuracy), pct(st.StudyVal), pct(st.StudyTest)), nil
+}
+
+// ShowRun displays RunSummary; it panics on error (for notebook cells).
+func (s *Study) ShowRun(id string) { showMarkdown(Must(s.RunSummary(id))) }
+
+// ShowFinalTest displays a step's test accuracy with each test-time
+// augmentation: none, horizontal flip, ten crops.
+func (s *Study) ShowFinalTest(id string) {
+	var b strings.Builder
+	b.WriteString("| test-time augmentation | test accuracy | macro F1 |\n|---|---|---|\n")
+	for _, tta := range []string{eval.TTANone, eval.TTAFlip, eval.TTATenCrop} {
+		m := Must(s.Evaluate(id, "test", tta))
+		fmt.Fprintf(&b, "| %s | %s | %.3f |\n", tta, pct(m.Accuracy), m.MacroF1)
+	}
+	showMarkdown(b.String())
+}
