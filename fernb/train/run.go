@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io/fs"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -119,6 +118,7 @@ type options struct {
 	restart  bool
 	backend  compute.Backend
 	stepHook func(epoch, step int)
+	epochEnd []EpochEnd
 }
 
 // Option modifies Run.
@@ -405,164 +405,6 @@ func (t *trainer) saveStatus() error {
 func (t *trainer) fail(state, msg string) {
 	t.status.State, t.status.Message = state, msg
 	_ = t.saveStatus()
-}
-
-func (t *trainer) run(ctx context.Context) (err error) {
-	p, err := t.cfg.Augment.Pipeline()
-	if err != nil {
-		return fmt.Errorf("train: augment: %w", err)
-	}
-	t.pipeline = p
-	t.weights = ClassWeightsFor(t.cfg.ClassWeights, t.ds.Train)
-	if err := t.saveStatus(); err != nil {
-		return fmt.Errorf("train: %w", err)
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("train: %v", r)
-			t.fail(StateFailed, err.Error())
-		}
-	}()
-	cfg := t.cfg
-	trainStep, err := NewStep(t.backend, t.store, cfg)
-	if err != nil {
-		return fmt.Errorf("train: %w", err)
-	}
-	defer trainStep.Finalize()
-	infer := newModel(t.backend, t.store, t.cfg, p, 0)
-	defer infer.Close()
-
-	bs, steps := t.batchSize()
-	if steps == 0 {
-		return errors.New("train: no training steps per epoch")
-	}
-	start := time.Now()
-	var epochTimes []float64
-	first := true
-	for epoch := t.state.EpochsDone; epoch < cfg.Epochs; epoch++ {
-		epochStart := time.Now()
-		lr := cfg.LRAt(epoch)
-		perm := Permutation(cfg.Seed, epoch, t.ds.Train.Len())
-		batches := make(chan hostBatch, 2)
-		stop := make(chan struct{})
-		go func() {
-			defer close(batches)
-			for step := 0; step < steps; step++ {
-				b, err := t.makeBatch(perm[step*bs:(step+1)*bs], StepSeed(cfg.Seed, epoch, step))
-				select {
-				case batches <- hostBatch{b, err}:
-				case <-stop:
-					return
-				}
-			}
-		}()
-		var lossSum, correctSum float64
-		var trainTime time.Duration
-		trained := 0
-		for step := 0; step < steps; step++ {
-			if err := ctx.Err(); err != nil {
-				close(stop)
-				t.fail(StateStopped, fmt.Sprintf("stopped by the caller during epoch %d", epoch+1))
-				return fmt.Errorf("train: stopped during epoch %d (resume from epoch %d): %w", epoch+1, t.state.EpochsDone, err)
-			}
-			hb := <-batches
-			if hb.err != nil {
-				close(stop)
-				t.fail(StateFailed, hb.err.Error())
-				return fmt.Errorf("train: epoch %d step %d: %w", epoch+1, step+1, hb.err)
-			}
-			if first {
-				t.report(Progress{Phase: "compile", Epoch: epoch + 1, Epochs: cfg.Epochs, Steps: steps, LR: lr})
-			}
-			stepLR := cfg.LRAtStep(epoch, step, steps)
-			stepStart := time.Now()
-			loss, correct, err := trainStep.Run(hb.b, stepLR, t.weights)
-			if err != nil {
-				close(stop)
-				t.fail(StateFailed, err.Error())
-				return fmt.Errorf("train: epoch %d step %d: %w", epoch+1, step+1, err)
-			}
-			elapsed := time.Since(stepStart)
-			if first {
-				t.status.CompileSeconds = elapsed.Seconds()
-				first = false
-			} else {
-				trainTime += elapsed
-				trained += bs
-			}
-			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				close(stop)
-				e := &NonFiniteError{Epoch: epoch + 1, Step: step + 1, Loss: loss, KeptEpoch: t.state.EpochsDone, Dir: t.dir}
-				t.fail(StateFailed, e.Error())
-				return e
-			}
-			lossSum += loss
-			correctSum += correct
-			if t.opts.stepHook != nil {
-				t.opts.stepHook(epoch, step)
-			}
-			ips := 0.0
-			if trainTime > 0 {
-				ips = float64(trained) / trainTime.Seconds()
-			}
-			stepAvg := time.Since(epochStart).Seconds() / float64(step+1)
-			epochEst := stepAvg * float64(steps)
-			if len(epochTimes) > 0 {
-				epochEst = mean(epochTimes)
-			}
-			eta := time.Duration((stepAvg*float64(steps-step-1) + epochEst*float64(cfg.Epochs-epoch-1)) * float64(time.Second))
-			t.report(Progress{Phase: "train", Epoch: epoch + 1, Epochs: cfg.Epochs, Step: step + 1, Steps: steps,
-				Loss: lossSum / float64(step+1), Acc: correctSum / float64((step+1)*bs), LR: stepLR,
-				ImagesPerSec: ips, Elapsed: time.Since(start), ETA: eta})
-		}
-		close(stop)
-		ep := Epoch{Epoch: epoch + 1, TrainLoss: lossSum / float64(steps), TrainAcc: correctSum / float64(steps*bs), LR: lr, Steps: steps}
-		if trainTime > 0 {
-			ep.ImagesPerSec = float64(trained) / trainTime.Seconds()
-		}
-		if t.ds.Val.Len() > 0 {
-			t.report(Progress{Phase: "val", Epoch: epoch + 1, Epochs: cfg.Epochs, LR: lr, Elapsed: time.Since(start)})
-			vl, va, err := infer.lossAndAccuracy(t.ds.Val, t.weights)
-			if err != nil {
-				t.fail(StateFailed, err.Error())
-				return fmt.Errorf("train: validating epoch %d: %w", epoch+1, err)
-			}
-			ep.HasVal, ep.ValLoss, ep.ValAcc = true, vl, va
-		}
-		ep.Seconds = time.Since(epochStart).Seconds()
-		epochTimes = append(epochTimes, ep.Seconds)
-		t.state.History = append(t.state.History, ep)
-		t.state.EpochsDone = epoch + 1
-		if !ep.HasVal || ep.ValAcc > t.state.BestValAcc || t.state.BestEpoch == 0 {
-			t.state.BestEpoch, t.state.BestValAcc = ep.Epoch, ep.ValAcc
-			if err := saveCheckpoint(filepath.Join(t.dir, CheckpointBest), t.store, t.state, true); err != nil {
-				return fmt.Errorf("train: %w", err)
-			}
-		}
-		if err := saveCheckpoint(filepath.Join(t.dir, CheckpointLast), t.store, t.state, false); err != nil {
-			return fmt.Errorf("train: %w", err)
-		}
-		if err := writeJSON(filepath.Join(t.dir, HistoryFile), t.state.History); err != nil {
-			return fmt.Errorf("train: %w", err)
-		}
-		if epoch+1 == cfg.Epochs {
-			t.status.State = StateDone
-		}
-		if err := t.saveStatus(); err != nil {
-			return fmt.Errorf("train: %w", err)
-		}
-		eta := time.Duration(mean(epochTimes) * float64(cfg.Epochs-epoch-1) * float64(time.Second))
-		t.report(Progress{Phase: "epoch", Epoch: epoch + 1, Epochs: cfg.Epochs, Steps: steps, Step: steps,
-			Loss: ep.TrainLoss, Acc: ep.TrainAcc, LR: lr, ImagesPerSec: ep.ImagesPerSec, Elapsed: time.Since(start), ETA: eta, Done: &ep})
-	}
-	if t.status.State != StateDone {
-		// All epochs were already done (resumed after the last checkpoint).
-		t.status.State = StateDone
-		if err := t.saveStatus(); err != nil {
-			return fmt.Errorf("train: %w", err)
-		}
-	}
-	return nil
 }
 
 func (t *trainer) makeBatch(idx []int, seed uint64) (b augment.Batch, err error) {
