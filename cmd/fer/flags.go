@@ -45,9 +45,35 @@ func bindStruct(fs *flag.FlagSet, rv reflect.Value) error {
 		if fs.Lookup(name) != nil {
 			return fmt.Errorf("bindFlags: flag --%s defined twice (field %s.%s)", name, t.Name(), f.Name)
 		}
-		fs.Var(fv, name, f.Tag.Get("help"))
+		bindField(fs, fv.v, name, f.Tag.Get("help"), fv)
 	}
 	return nil
+}
+
+// bindField registers field v as flag name: with the flag package's own
+// kinds where the field has one (so help names the type, e.g. "-lr float"),
+// else through fv.
+func bindField(fs *flag.FlagSet, v reflect.Value, name, help string, fv *fieldFlag) {
+	ptr := func(t reflect.Type) any { return v.Addr().Convert(t).Interface() }
+	switch v.Kind() {
+	case reflect.String:
+		p := ptr(reflect.TypeFor[*string]()).(*string)
+		fs.StringVar(p, name, *p, help)
+	case reflect.Bool:
+		p := ptr(reflect.TypeFor[*bool]()).(*bool)
+		fs.BoolVar(p, name, *p, help)
+	case reflect.Int:
+		p := ptr(reflect.TypeFor[*int]()).(*int)
+		fs.IntVar(p, name, *p, help)
+	case reflect.Uint64:
+		p := ptr(reflect.TypeFor[*uint64]()).(*uint64)
+		fs.Uint64Var(p, name, *p, help)
+	case reflect.Float64:
+		p := ptr(reflect.TypeFor[*float64]()).(*float64)
+		fs.Float64Var(p, name, *p, help)
+	default:
+		fs.Var(fv, name, help)
+	}
 }
 
 // fieldFlag is a flag.Value that reads and writes one struct field.

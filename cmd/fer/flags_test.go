@@ -48,7 +48,7 @@ func TestTrainFlagsFromConfig(t *testing.T) {
 		}
 	}
 	for name, want := range map[string]string{"lr": "0.1", "optimizer": "momentum", "model": "resnet18", "batch": "128",
-		"seed": "1", "mean": "0.5077", "hflip": "", "tmax": ""} {
+		"seed": "1", "mean": "0.5077", "hflip": "false", "tmax": "0", "resized-crop-scale": ""} {
 		if got := fs.Lookup(name).DefValue; got != want {
 			t.Errorf("--%s default %q, want %q", name, got, want)
 		}
