@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/fernb/fernb/fernb/data"
-	"github.com/fernb/fernb/fernb/notebook"
 	"github.com/fernb/fernb/fernb/pca"
 	"github.com/fernb/fernb/fernb/recipe"
 	"github.com/fernb/fernb/fernb/train"
@@ -20,14 +19,15 @@ import (
 	"github.com/janpfeifer/gonb/gonbui"
 )
 
-// Environment variables the study reads (fernb.sh and fer set them).
+// Environment variables the study reads (fernb.sh and fer set them; see
+// recipe.StudyPlace).
 const (
 	// ScaleEnv picks the scale: quick, short, cpu or full.
-	ScaleEnv = "FERNB_SCALE"
+	ScaleEnv = recipe.ScaleEnv
 	// RunsEnv overrides the folder holding the run folders.
-	RunsEnv = "FERNB_RUNS"
+	RunsEnv = recipe.RunsEnv
 	// PlotsEnv overrides the folder figures are exported to.
-	PlotsEnv = "FERNB_PLOTS"
+	PlotsEnv = recipe.PlotsEnv
 )
 
 // Study is the report's state: where the data is, at which scale the steps
@@ -61,31 +61,11 @@ func OpenStudy() (*Study, error) {
 	if err != nil {
 		return nil, err
 	}
-	name := os.Getenv(ScaleEnv)
-	if name == "" {
-		name = recipe.DefaultScale
-	}
-	sc, err := recipe.FindScale(name)
+	p, err := recipe.StudyPlace(loc.Name())
 	if err != nil {
-		return nil, fmt.Errorf("$%s: %w", ScaleEnv, err)
+		return nil, err
 	}
-	s := &Study{Data: loc, Scale: sc, Backend: "auto", Log: os.Stderr}
-	root, rootErr := notebook.RepoRoot()
-	s.RunsDir = os.Getenv(RunsEnv)
-	if s.RunsDir == "" {
-		if rootErr != nil {
-			return nil, fmt.Errorf("no $%s and %w", RunsEnv, rootErr)
-		}
-		s.RunsDir = filepath.Join(root, "runs", sc.Name+"-"+s.DataName())
-	}
-	s.PlotsDir = os.Getenv(PlotsEnv)
-	if s.PlotsDir == "" {
-		if rootErr != nil {
-			return nil, fmt.Errorf("no $%s and %w", PlotsEnv, rootErr)
-		}
-		s.PlotsDir = filepath.Join(root, "plots", "out")
-	}
-	return s, nil
+	return &Study{Data: loc, Scale: p.Scale, RunsDir: p.RunsDir, PlotsDir: p.PlotsDir, Backend: "auto", Log: os.Stderr}, nil
 }
 
 // DataName is a short name of the data: "synthetic", or the data folder's

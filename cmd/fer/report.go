@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/fernb/fernb/fernb"
 	"github.com/fernb/fernb/fernb/data"
 	"github.com/fernb/fernb/fernb/notebook"
 	"github.com/fernb/fernb/fernb/recipe"
@@ -49,12 +48,12 @@ func runReport(args []string) error {
 	// The kernel's output goes into the notebook; this process reports the
 	// training progress from the study's run folders, with an ETA.
 	if sc := *scale; sc != "" {
-		os.Setenv(fernb.ScaleEnv, sc)
+		os.Setenv(recipe.ScaleEnv, sc)
 	}
 	if loc.Path != "" {
 		os.Setenv(data.PathEnv, loc.Path)
 	}
-	if s, err := fernb.OpenStudy(); err == nil {
+	if s, err := recipe.StudyPlace(loc.Name()); err == nil {
 		fmt.Fprintf(os.Stderr, "fer report: scale %s, run folders %s; progress below as epochs end\n", s.Scale.Name, s.RunsDir)
 		watchCtx, stopWatch := context.WithCancel(ctx)
 		defer stopWatch()

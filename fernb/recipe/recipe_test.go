@@ -66,3 +66,30 @@ func TestImportsNoNotebookCode(t *testing.T) {
 		}
 	}
 }
+
+func TestStudyPlace(t *testing.T) {
+	for _, c := range []struct {
+		scale, runs, plots string
+		wantScale          string
+		wantRuns           string // suffix
+		wantErr            string
+	}{
+		{"", "", "", DefaultScale, "/runs/" + DefaultScale + "-fer2013", ""},
+		{"cpu", "/r", "/p", "cpu", "/r", ""},
+		{"huge", "", "", "", "", `$FERNB_SCALE: unknown scale "huge"`},
+	} {
+		t.Setenv(ScaleEnv, c.scale)
+		t.Setenv(RunsEnv, c.runs)
+		t.Setenv(PlotsEnv, c.plots)
+		p, err := StudyPlace("fer2013")
+		if c.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Errorf("scale %q: error %v, want %q", c.scale, err, c.wantErr)
+			}
+			continue
+		}
+		if err != nil || p.Scale.Name != c.wantScale || !strings.HasSuffix(p.RunsDir, c.wantRuns) || (c.plots != "" && p.PlotsDir != c.plots) {
+			t.Errorf("scale %q runs %q plots %q: %+v, %v", c.scale, c.runs, c.plots, p, err)
+		}
+	}
+}
