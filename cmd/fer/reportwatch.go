@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -65,12 +63,8 @@ func readReportState(runsDir string, plan []planStep) reportState {
 	for _, p := range plan {
 		s.total += float64(p.epochs) * p.cost
 		s.epochs += p.epochs
-		b, err := os.ReadFile(filepath.Join(runsDir, p.id, train.StatusFile))
+		st, err := train.ReadStatus(filepath.Join(runsDir, p.id))
 		if err != nil {
-			continue
-		}
-		var st train.Status
-		if json.Unmarshal(b, &st) != nil {
 			continue
 		}
 		n := min(st.EpochsDone, p.epochs)

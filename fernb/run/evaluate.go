@@ -65,11 +65,7 @@ func checkpointStamp(dir string) string {
 // EvaluateFull evaluates the best checkpoint on a split, with per-image
 // predictions (not cached).
 func (r *Run) EvaluateFull(split, tta string) (*eval.Report, error) {
-	sp, err := r.split(split)
-	if err != nil {
-		return nil, err
-	}
-	m, err := r.Model("best")
+	sp, m, err := r.bestOn(split)
 	if err != nil {
 		return nil, err
 	}

@@ -144,11 +144,7 @@ func (r *Run) Misclassified(split string, n int) (*plots.Figure, error) {
 // GradCAM draws Grad-CAM heatmaps of the best checkpoint over n faces of a split,
 // two of each class in turn, explaining the predicted class.
 func (r *Run) GradCAM(split string, n int) (*plots.Figure, error) {
-	sp, err := r.split(split)
-	if err != nil {
-		return nil, err
-	}
-	m, err := r.Model("best")
+	sp, m, err := r.bestOn(split)
 	if err != nil {
 		return nil, err
 	}
@@ -210,11 +206,7 @@ func GradCAMOverlays(m *train.Model, sp *data.Split, idx []int, caption func(i i
 // GradCAMOf draws Grad-CAM maps of the best checkpoint over the faces
 // idx of a split, each captioned with its true and predicted class.
 func (r *Run) GradCAMOf(split string, idx ...int) (*plots.Figure, error) {
-	sp, err := r.split(split)
-	if err != nil {
-		return nil, err
-	}
-	m, err := r.Model("best")
+	sp, m, err := r.bestOn(split)
 	if err != nil {
 		return nil, err
 	}

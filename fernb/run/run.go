@@ -140,6 +140,20 @@ func (r *Run) split(name string) (*data.Split, error) {
 	return ds.Split(name)
 }
 
+// bestOn returns split name and the best checkpoint's model, what every
+// per-image analysis of a split needs.
+func (r *Run) bestOn(name string) (*data.Split, *train.Model, error) {
+	sp, err := r.split(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := r.Model("best")
+	if err != nil {
+		return nil, nil, err
+	}
+	return sp, m, nil
+}
+
 // Backend returns the backend the run's models run on, made on first use.
 func (r *Run) Backend() (compute.Backend, error) {
 	if r.backend == nil && r.getBackend != nil {

@@ -153,6 +153,14 @@ func (c Config) normalized() Config {
 	return c
 }
 
+// ReadStatus reads the status.json of run folder dir, strictly (unknown
+// fields are an error naming the file); a missing file is fs.ErrNotExist.
+func ReadStatus(dir string) (Status, error) {
+	var st Status
+	err := readJSON(filepath.Join(dir, StatusFile), &st)
+	return st, err
+}
+
 // Open reads a run folder.
 func Open(dir string) (*Result, error) {
 	r := &Result{Dir: dir}
@@ -162,7 +170,8 @@ func Open(dir string) (*Result, error) {
 		}
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	if err := readJSON(filepath.Join(dir, StatusFile), &r.Status); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	var err error
+	if r.Status, err = ReadStatus(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	if err := readJSON(filepath.Join(dir, HistoryFile), &r.History); err != nil && !errors.Is(err, fs.ErrNotExist) {
