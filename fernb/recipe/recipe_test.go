@@ -93,3 +93,41 @@ func TestStudyPlace(t *testing.T) {
 		}
 	}
 }
+
+// TestScaleWarmup checks which steps a scale's warm-up reaches: the steps at
+// the study's lr 0.1 at scales short and cpu, never the baseline (lr 0.01),
+// never a step with its own warm-up, never the study's own settings (full)
+// or the CI smoke (quick).
+func TestScaleWarmup(t *testing.T) {
+	for _, c := range []struct {
+		scale, step string
+		want        int
+	}{
+		{"short", "00-baseline", 0},
+		{"short", "01-resnet18", 1},
+		{"short", "03-cosine", 1},
+		{"short", "08-trainval", 1},
+		{"short", "12-class-weights", 1},
+		{"short", BestCPUStep, 1}, // its own warm-up, unchanged
+		{"cpu", "02-momentum-wd", 1},
+		{"cpu", "00-baseline", 0},
+		{"full", "03-cosine", 0},
+		{"quick", "03-cosine", 0},
+	} {
+		sc, err := FindScale(c.scale)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := FindStep(c.step)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := sc.Apply(st)
+		if got.WarmupEpochs != c.want {
+			t.Errorf("scale %s, step %s: warm-up %d epochs, want %d", c.scale, c.step, got.WarmupEpochs, c.want)
+		}
+		if got.LR != st.Config.LR || got.Momentum != st.Config.Momentum {
+			t.Errorf("scale %s, step %s: the warm-up changed lr or momentum", c.scale, c.step)
+		}
+	}
+}
