@@ -24,6 +24,7 @@ func runReport(args []string) error {
 	dataPath := fs.String("data", "", "FER2013 path (default $FER_DATA, else synthetic faces)")
 	scale := fs.String("scale", "", "quick, short, cpu or full (default $FERNB_SCALE, else "+recipe.DefaultScale+")")
 	nb := fs.String("notebook", "", "notebook to run (default notebooks/report.ipynb of the repository)")
+	cellTimeout := fs.Duration("cell-timeout", 0, "time limit per cell (0: none; a training cell at scale cpu runs for hours)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -62,7 +63,11 @@ func runReport(args []string) error {
 		fmt.Fprintf(os.Stderr, "fer report: no progress reports (%v)\n", err)
 	}
 	start := time.Now()
-	if err := notebook.Execute(ctx, *nb, notebook.Options{Scale: *scale, Env: env}); err != nil {
+	limit := *cellTimeout
+	if limit <= 0 {
+		limit = -1 // no limit: progress lines above show it is alive
+	}
+	if err := notebook.Execute(ctx, *nb, notebook.Options{Scale: *scale, Env: env, CellTimeout: limit}); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "fer report: done in %s; executed notebook %s, figures in %s\n",

@@ -50,7 +50,8 @@ type Options struct {
 	Kernel string
 	// Scale is passed to the notebook as $FERNB_SCALE ("" keeps the environment's).
 	Scale string
-	// CellTimeout bounds each cell (default 30 minutes).
+	// CellTimeout bounds each cell (0: 30 minutes; negative: no bound, for
+	// training cells that run for hours at the larger scales).
 	CellTimeout time.Duration
 	// Timeout bounds the whole notebook (default: none beyond ctx).
 	Timeout time.Duration
@@ -60,6 +61,14 @@ type Options struct {
 	Env []string
 	// Log receives nbconvert's own output (default os.Stderr).
 	Log *os.File
+}
+
+// cellTimeoutArg is nbconvert's per-cell timeout in seconds; -1 disables it.
+func cellTimeoutArg(d time.Duration) string {
+	if d < 0 {
+		return "-1"
+	}
+	return fmt.Sprint(int(d.Seconds()))
 }
 
 // Execute runs the notebook at path headless with nbconvert and writes the
@@ -95,7 +104,7 @@ func Execute(ctx context.Context, path string, opts Options) error {
 	}
 	args := []string{"nbconvert", "--to", "notebook", "--execute",
 		"--ExecutePreprocessor.kernel_name=" + opts.Kernel,
-		fmt.Sprintf("--ExecutePreprocessor.timeout=%d", int(opts.CellTimeout.Seconds())),
+		"--ExecutePreprocessor.timeout=" + cellTimeoutArg(opts.CellTimeout),
 		"--ExecutePreprocessor.skip_cells_with_tag=" + SkipTag,
 		"--output-dir", filepath.Dir(out), "--output", filepath.Base(out), abs}
 	cmd := exec.CommandContext(ctx, opts.Jupyter, args...)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // cell builds a code cell with the given tags and outputs.
@@ -88,5 +89,23 @@ func TestCheckNotANotebook(t *testing.T) {
 	}
 	if _, err := Check(filepath.Join(t.TempDir(), "missing.ipynb")); err == nil {
 		t.Error("missing file: no error")
+	}
+}
+
+// TestCellTimeoutArg checks the per-cell limit nbconvert gets: seconds, or
+// -1 (nbclient's "no limit") for a negative duration.
+func TestCellTimeoutArg(t *testing.T) {
+	for _, c := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{30 * time.Minute, "1800"},
+		{90 * time.Second, "90"},
+		{-1, "-1"},
+		{-time.Hour, "-1"},
+	} {
+		if got := cellTimeoutArg(c.d); got != c.want {
+			t.Errorf("cellTimeoutArg(%v) = %s, want %s", c.d, got, c.want)
+		}
 	}
 }
