@@ -228,6 +228,13 @@ func Run(ctx context.Context, cfg Config, ds *data.Dataset, dir string, opts ...
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
+	// One trainer per folder: a second one would interleave checkpoints and
+	// history with the first's.
+	unlock, err := lockRun(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	var state State
 	var store *model.Store
 	rec := ds.Record()
@@ -324,7 +331,7 @@ func Run(ctx context.Context, cfg Config, ds *data.Dataset, dir string, opts ...
 	}
 	t := &trainer{cfg: cfg, ds: ds, dir: dir, opts: o, store: store, backend: backend, state: state,
 		status: Status{State: StateRunning, Epochs: cfg.Epochs, Backend: backendDesc}}
-	err := t.run(ctx)
+	err = t.run(ctx)
 	res := &Result{Dir: dir, Config: cfg, History: t.state.History, Status: t.status, Data: &rec, Replaced: replaced}
 	return res, err
 }
