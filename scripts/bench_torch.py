@@ -23,7 +23,24 @@ so run one stem per process to get a per-stem figure (fer bench does). ru_maxrss
 is not used on Linux because it survives exec: a child of a big process (fer
 bench) reports at least its parent's size at fork time.
 
+With --profile (`fer bench --profile`) it instead profiles where a training step's
+time goes, for one stem, in each memory format of --formats (nchw = PyTorch's
+default, channels_last = NHWC): the forward pass in training mode with the loss,
+forward + backward (gradients, no update) and the full step; then one convolution
+per shape of --conv-shapes (a JSON list of {"key", "in_h", "in_w", "in_c",
+"out_c", "kernel", "stride", "pad"}): F.conv2d forward under torch.no_grad(), and
+forward + backward (gradients of sum(y * dy) with respect to the input and the
+kernel, for a fixed random dy). It prints
+
+  {"torch": ..., "threads": ..., "profile": {"stem": ..., "batch": ...,
+   "phases": [{"format": "nchw", "forward_s": [...], "forward_backward_s": [...],
+               "step_s": [...]}, ...],
+   "convs": [{"key": ..., "format": "nchw", "forward_s": [...],
+              "forward_backward_s": [...]}, ...]}}
+
 Usage: python bench_torch.py --batch 128 --steps 10 --warmup 2 --threads 2 --stems standard
+       python bench_torch.py --profile --batch 128 --steps 10 --warmup 3 --threads 2 \
+           --stems standard --conv-shapes '[{"key": "7x7/2", "in_h": 48, ...}]'
 """
 
 import argparse
@@ -119,10 +136,11 @@ def sync(device):
         torch.cuda.synchronize()
 
 
-def timed(fn, warmup, steps, what, budget=0.0):
+def timed(fn, warmup, steps, what, budget=0.0, verbose=True):
     """Runs fn warmup times, then up to steps timed times, stopping once the
     timed ones took budget seconds (if > 0) and at least 2 ran. Returns
-    (first call seconds, timed steps' seconds)."""
+    (first call seconds, timed steps' seconds). verbose=False logs one line
+    at the end (the median) instead of one per call."""
     times = []
     t_all = time.perf_counter()
     n = warmup + steps
@@ -137,9 +155,13 @@ def timed(fn, warmup, steps, what, budget=0.0):
         if budget > 0:
             eta = min(eta, max(0.0, budget - sum(timed_s)) + max(0, warmup - done) * times[-1])
         note = f", budget of {budget:.0f}s reached after {len(timed_s)} timed steps" if stop else ""
-        log(f"{what}: step {done}/{n} {times[-1]:.3f}s{note}, ETA {eta:.0f}s")
+        if verbose:
+            log(f"{what}: step {done}/{n} {times[-1]:.3f}s{note}, ETA {eta:.0f}s")
         if stop:
             break
+    if not verbose:
+        t = sorted(times[warmup:])
+        log(f"{what}: {len(t)} timed calls, median {1e3 * t[len(t) // 2]:.2f} ms")
     return times[0], times[warmup:]
 
 
@@ -189,6 +211,103 @@ def bench(stem, batch, steps, warmup, infer_steps, channels_last, seed, device, 
     }
 
 
+def profile_phases(stem, batch, steps, warmup, fmt, seed, device, budget):
+    """Times the three phases of a training step of ResNet18 (stem) in memory
+    format fmt ("nchw" or "channels_last"): forward in training mode with the
+    loss; forward + backward (gradients, no update); the full step with
+    torch.optim.SGD (momentum 0.9, weight decay 1e-4), as bench() does."""
+    torch.manual_seed(seed)
+    mf = torch.channels_last if fmt == "channels_last" else torch.contiguous_format
+    net = ResNet18(small_stem=(stem == "small")).to(device=device, memory_format=mf)
+    net.train()
+    opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
+    gen = torch.Generator().manual_seed(seed)
+    xs = [torch.randn(batch, 1, 48, 48, generator=gen).to(device).contiguous(memory_format=mf) for _ in range(4)]
+    ys = [torch.randint(0, 7, (batch,), generator=gen).to(device) for _ in range(4)]
+    state = {"i": 0}
+
+    def batch_i():
+        i = state["i"] % len(xs)
+        state["i"] += 1
+        return xs[i], ys[i]
+
+    def forward():
+        x, y = batch_i()
+        loss = F.cross_entropy(net(x), y)
+        sync(device)
+        return loss.item()
+
+    def forward_backward():
+        x, y = batch_i()
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(net(x), y)
+        loss.backward()
+        sync(device)
+        return loss.item()
+
+    def step():
+        x, y = batch_i()
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(net(x), y)
+        loss.backward()
+        opt.step()
+        sync(device)
+        return loss.item()
+
+    out = {"format": fmt}
+    for name, fn in (("forward", forward), ("forward_backward", forward_backward), ("step", step)):
+        _, out[name + "_s"] = timed(fn, warmup, steps, f"{stem} {fmt} {name}", budget)
+    return out
+
+
+def profile_conv(shape, batch, steps, warmup, fmt, seed, device, budget):
+    """Times one F.conv2d of shape (a dict of --conv-shapes) at the batch in
+    memory format fmt: forward under torch.no_grad(), and forward + backward
+    (torch.autograd.grad of sum(y * dy) with respect to input and kernel)."""
+    gen = torch.Generator().manual_seed(seed)
+    k, s, p = shape["kernel"], shape["stride"], shape["pad"]
+    ho = (shape["in_h"] + 2 * p - k) // s + 1
+    wo = (shape["in_w"] + 2 * p - k) // s + 1
+    mf = torch.channels_last if fmt == "channels_last" else torch.contiguous_format
+    x = torch.randn(batch, shape["in_c"], shape["in_h"], shape["in_w"], generator=gen)
+    w = torch.randn(shape["out_c"], shape["in_c"], k, k, generator=gen) * (2.0 / (k * k * shape["out_c"])) ** 0.5
+    dy = torch.randn(batch, shape["out_c"], ho, wo, generator=gen)
+    x, w, dy = (t.to(device).contiguous(memory_format=mf) for t in (x, w, dy))
+    xg, wg = x.clone().requires_grad_(), w.clone().requires_grad_()
+
+    def forward():
+        with torch.no_grad():
+            y = F.conv2d(x, w, stride=s, padding=p)
+        sync(device)
+        return y
+
+    def forward_backward():
+        y = F.conv2d(xg, wg, stride=s, padding=p)
+        gx, gw = torch.autograd.grad((y * dy).sum(), (xg, wg))
+        sync(device)
+        return gx, gw
+
+    what = f"conv {shape['key']} {fmt}"
+    _, fwd = timed(forward, warmup, steps, what + " forward", budget, verbose=False)
+    _, fb = timed(forward_backward, warmup, steps, what + " forward+backward", budget, verbose=False)
+    return {"key": shape["key"], "format": fmt, "forward_s": fwd, "forward_backward_s": fb}
+
+
+def profile(a, stem, device):
+    """The --profile mode: phases per format, then each convolution shape per format."""
+    formats = [f for f in a.formats.split(",") if f]
+    for f in formats:
+        if f not in ("nchw", "channels_last"):
+            raise SystemExit(f"unknown format {f!r} (want nchw or channels_last)")
+    shapes = json.loads(a.conv_shapes) if a.conv_shapes else []
+    phases = [profile_phases(stem, a.batch, a.steps, a.warmup, f, a.seed, device, a.budget) for f in formats]
+    convs = []
+    for shape in shapes:
+        for f in formats:
+            convs.append(profile_conv(shape, a.batch, a.conv_steps, a.conv_warmup, f, a.seed, device, a.budget))
+    return {"stem": stem, "batch": a.batch, "phases": phases, "convs": convs}
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--batch", type=int, default=128)
@@ -201,6 +320,11 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--budget", type=float, default=0, help="stop a phase's timed steps after this many seconds (at least 2 run)")
+    p.add_argument("--profile", action="store_true", help="profile phases and convolutions instead (see above); one stem")
+    p.add_argument("--formats", default="nchw,channels_last", help="--profile: memory formats, comma-separated: nchw, channels_last")
+    p.add_argument("--conv-shapes", default="", help="--profile: JSON list of convolution shapes")
+    p.add_argument("--conv-steps", type=int, default=20, help="--profile: timed calls per convolution and pass")
+    p.add_argument("--conv-warmup", type=int, default=3, help="--profile: untimed calls per convolution and pass (the first included)")
     a = p.parse_args()
     if a.batch < 1 or a.steps < 1 or a.warmup < 0:
         p.error("--batch and --steps must be >= 1, --warmup >= 0")
@@ -214,19 +338,23 @@ def main():
     device = torch.device(a.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         p.error("--device cuda: torch.cuda.is_available() is False")
-    results = [bench(s, a.batch, a.steps, a.warmup, infer_steps, a.channels_last, a.seed, device, a.budget) for s in stems]
-    json.dump(
-        {
-            "torch": torch.__version__,
-            "threads": torch.get_num_threads(),
-            "mkldnn": torch.backends.mkldnn.is_available(),
-            "channels_last": a.channels_last,
-            "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-            "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
-            "results": results,
-        },
-        sys.stdout,
-    )
+    out = {
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "mkldnn": torch.backends.mkldnn.is_available(),
+        "channels_last": a.channels_last,
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
+    }
+    if a.profile:
+        if len(stems) != 1:
+            p.error("--profile measures one stem")
+        if a.conv_steps < 1 or a.conv_warmup < 0:
+            p.error("--conv-steps must be >= 1, --conv-warmup >= 0")
+        out["profile"] = profile(a, stems[0], device)
+    else:
+        out["results"] = [bench(s, a.batch, a.steps, a.warmup, infer_steps, a.channels_last, a.seed, device, a.budget) for s in stems]
+    json.dump(out, sys.stdout)
     print()
 
 

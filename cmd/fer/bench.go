@@ -24,7 +24,11 @@ func runBench(args []string) error {
 			"Times ResNet18 (48x48x1, 7 classes) training steps (fwd+bwd+SGD momentum 0.9, wd 1e-4) and\n"+
 			"inference on each GoMLX backend and in PyTorch CPU (scripts/bench_torch.py in the project's\n"+
 			"virtualenv: ./fernb.sh setup --bench), prints a table and the ratios, optionally writes JSON.\n"+
-			"Progress goes to stderr. XLA_FLAGS is passed to XLA as usual.\n\nflags:")
+			"Progress goes to stderr. XLA_FLAGS is passed to XLA as usual.\n\n"+
+			"With --profile it shows instead where a training step's time goes, fernb vs PyTorch in the same run:\n"+
+			"the phases (forward, forward+backward, full step; backward and update derived) and each distinct\n"+
+			"convolution shape of the network alone (forward, forward+backward), with their GFLOP/s and counts.\n"+
+			"Its defaults: --backends xla:cpu --convs im2col --batchnorms graph,fused --stems standard (one stem).\n\nflags:")
 		fs.PrintDefaults()
 	}
 	batch := fs.Int("batch", d.Batch, "images per step")
@@ -48,11 +52,72 @@ func runBench(args []string) error {
 	measureClock := fs.Bool("measure-clock", d.MeasureClock, "also measure the real clock (turbo) and show the % of the peak at that clock")
 	jsonPath := fs.String("json", "", "also write the full report as JSON to this file")
 	seed := fs.Uint64("seed", d.Seed, "seed of weights and inputs")
+	pd := bench.DefaultProfileOptions()
+	profile := fs.Bool("profile", false, "profile where a training step's time goes (phases, each convolution shape) instead, fernb vs PyTorch")
+	convSteps := fs.Int("conv-steps", pd.ConvSteps, "--profile: timed calls per convolution shape and pass (0 skips the convolutions)")
+	convWarmup := fs.Int("conv-warmup", pd.ConvWarmup, "--profile: untimed calls per convolution shape and pass after the first")
+	torchFormats := fs.String("torch-formats", strings.Join(pd.TorchFormats, ","), "--profile: PyTorch memory formats, comma-separated: nchw, channels_last")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *profile {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		o := pd
+		o.Batch, o.Threads, o.GHz, o.Seed, o.MeasureClock = *batch, *threads, *ghz, *seed, *measureClock
+		o.Steps = bench.Steps{Train: *steps, Warmup: *warmup, Budget: *budget}
+		o.ConvSteps, o.ConvWarmup = *convSteps, *convWarmup
+		if set["backends"] {
+			o.Backends = splitList[string](*backends)
+		}
+		if *noGo {
+			o.Backends = removeItem(o.Backends, "go")
+		}
+		if set["stems"] {
+			st := splitList[string](*stems)
+			if len(st) != 1 {
+				return fmt.Errorf("--profile measures one stem, not %q", *stems)
+			}
+			o.Stem = st[0]
+		}
+		if set["convs"] {
+			o.Convs = splitList[models.ConvImpl](*convs)
+		}
+		if set["batchnorms"] {
+			o.BatchNorms = splitList[models.BatchNormImpl](*bns)
+		}
+		switch *torch {
+		case "on", "true", "1":
+			o.Torch = true
+		case "off", "false", "0":
+			o.Torch = false
+		default:
+			return fmt.Errorf("--torch %q: want on or off", *torch)
+		}
+		if *torchDevice != "cpu" {
+			return errors.New("--profile runs PyTorch on the CPU only")
+		}
+		o.TorchArgs, o.TorchFormats = strings.Fields(*torchArgs), splitList[string](*torchFormats)
+		if *steps < 1 || *warmup < 0 || *convSteps < 0 || *convWarmup < 0 {
+			return errors.New("--steps must be >= 1, --warmup, --conv-steps and --conv-warmup >= 0")
+		}
+		o.Progress = os.Stderr
+		setRootEnv()
+		p, err := bench.RunProfile(o)
+		if p != nil {
+			if werr := p.WriteTable(os.Stdout); werr != nil && err == nil {
+				err = werr
+			}
+			if *jsonPath != "" {
+				if werr := p.WriteJSON(*jsonPath); werr != nil && err == nil {
+					err = werr
+				}
+			}
+		}
+		return err
 	}
 	o := d
 	o.Batch, o.Threads, o.GHz, o.Seed, o.MeasureClock = *batch, *threads, *ghz, *seed, *measureClock
@@ -78,12 +143,7 @@ func runBench(args []string) error {
 		return errors.New("--steps and --go-steps must be >= 1, --warmup and --go-warmup >= 0")
 	}
 	o.Progress = os.Stderr
-	// The PyTorch peer lives in the repository (scripts/, .venv/).
-	if os.Getenv(notebook.RootEnv) == "" {
-		if root, err := notebook.RepoRoot(); err == nil {
-			os.Setenv(notebook.RootEnv, root)
-		}
-	}
+	setRootEnv()
 	r, err := bench.Run(o)
 	if r != nil {
 		if werr := r.WriteTable(os.Stdout); werr != nil && err == nil {
@@ -96,6 +156,16 @@ func runBench(args []string) error {
 		}
 	}
 	return err
+}
+
+// setRootEnv sets the repository root for the PyTorch peer, which lives in
+// the repository (scripts/, .venv/), unless it is set already.
+func setRootEnv() {
+	if os.Getenv(notebook.RootEnv) == "" {
+		if root, err := notebook.RepoRoot(); err == nil {
+			os.Setenv(notebook.RootEnv, root)
+		}
+	}
 }
 
 func splitList[T ~string](s string) []T {
