@@ -19,6 +19,11 @@
 // the ratios fernb/PyTorch. "fer bench" is the command-line front end;
 // BenchmarkResNet18TrainStep and BenchmarkResNet18Inference are the `go test
 // -bench` ones.
+//
+// RunProfile ("fer bench --profile") shows where a training step's time goes,
+// against PyTorch in the same run: the step's phases (forward, backward,
+// update), each a separately compiled graph, and every distinct convolution
+// shape of the network timed alone (ConvShapes), with its count.
 package bench
 
 import (
