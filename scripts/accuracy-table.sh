@@ -8,10 +8,12 @@
 #   scripts/accuracy-table.sh ../shared/data/fer2013 [RUNS]    (RUNS: runs/table)
 #
 # Rows: the baseline CNN (study step 00, scale short: 4 epochs), ResNet18 plain
-# (step 01, scale short: 2 epochs of plain SGD lr 0.1, batch 64, no
-# augmentation) and fernb's 2-hour CPU recipe (step 13-cpu-2h, scale cpu: 40
+# (step 01, scale short: 2 epochs of plain SGD lr 0.1 reached by a per-step
+# warm-up over the first epoch, batch 64, no augmentation) and fernb's 2-hour CPU recipe (step 13-cpu-2h, scale cpu: 40
 # epochs on the train split, val held out; its best-val checkpoint is scored).
-# On a 2-core CPU: about 5 min, 6 min and 1 h 45 min.
+# On a 2-core CPU: about 5 min, 6 min and 1 h 45 min. The report's own runs
+# of steps 00 and 01 (runs/short-<data>/) are the same runs: copy them into
+# RUNS and they are reused.
 set -euo pipefail
 DATA=${1:?usage: scripts/accuracy-table.sh PATH/TO/FER2013 [RUNS]}
 RUNS=${2:-runs/table}
