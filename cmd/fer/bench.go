@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -89,13 +90,9 @@ func runBench(args []string) error {
 		if set["batchnorms"] {
 			o.BatchNorms = splitList[models.BatchNormImpl](*bns)
 		}
-		switch *torch {
-		case "on", "true", "1":
-			o.Torch = true
-		case "off", "false", "0":
-			o.Torch = false
-		default:
-			return fmt.Errorf("--torch %q: want on or off", *torch)
+		var err error
+		if o.Torch, err = parseOnOff("--torch", *torch); err != nil {
+			return err
 		}
 		if *torchDevice != "cpu" {
 			return errors.New("--profile runs PyTorch on the CPU only")
@@ -107,17 +104,10 @@ func runBench(args []string) error {
 		o.Progress = os.Stderr
 		setRootEnv()
 		p, err := bench.RunProfile(o)
-		if p != nil {
-			if werr := p.WriteTable(os.Stdout); werr != nil && err == nil {
-				err = werr
-			}
-			if *jsonPath != "" {
-				if werr := p.WriteJSON(*jsonPath); werr != nil && err == nil {
-					err = werr
-				}
-			}
+		if p == nil {
+			return err
 		}
-		return err
+		return writeBenchReport(p, *jsonPath, err)
 	}
 	o := d
 	o.Batch, o.Threads, o.GHz, o.Seed, o.MeasureClock = *batch, *threads, *ghz, *seed, *measureClock
@@ -130,13 +120,9 @@ func runBench(args []string) error {
 	o.Stems, o.GoStems, o.NativeStems = splitList[string](*stems), splitList[string](*goStems), splitList[string](*nativeStems)
 	o.Convs = splitList[models.ConvImpl](*convs)
 	o.BatchNorms = splitList[models.BatchNormImpl](*bns)
-	switch *torch {
-	case "on", "true", "1":
-		o.Torch = true
-	case "off", "false", "0":
-		o.Torch = false
-	default:
-		return fmt.Errorf("--torch %q: want on or off", *torch)
+	var err error
+	if o.Torch, err = parseOnOff("--torch", *torch); err != nil {
+		return err
 	}
 	o.TorchArgs, o.TorchDevice = strings.Fields(*torchArgs), *torchDevice
 	if *steps < 1 || *goSteps < 1 || *warmup < 0 || *goWarmup < 0 {
@@ -145,17 +131,42 @@ func runBench(args []string) error {
 	o.Progress = os.Stderr
 	setRootEnv()
 	r, err := bench.Run(o)
-	if r != nil {
-		if werr := r.WriteTable(os.Stdout); werr != nil && err == nil {
+	if r == nil {
+		return err
+	}
+	return writeBenchReport(r, *jsonPath, err)
+}
+
+// benchReport is what fer bench prints: a benchmark or a profile.
+type benchReport interface {
+	WriteTable(io.Writer) error
+	WriteJSON(path string) error
+}
+
+// writeBenchReport prints r's table and writes its JSON to jsonPath (if
+// set), even when the run ended with err (a partial report); it returns
+// the first error.
+func writeBenchReport(r benchReport, jsonPath string, err error) error {
+	if werr := r.WriteTable(os.Stdout); werr != nil && err == nil {
+		err = werr
+	}
+	if jsonPath != "" {
+		if werr := r.WriteJSON(jsonPath); werr != nil && err == nil {
 			err = werr
-		}
-		if *jsonPath != "" {
-			if werr := r.WriteJSON(*jsonPath); werr != nil && err == nil {
-				err = werr
-			}
 		}
 	}
 	return err
+}
+
+// parseOnOff reads an on/off flag value.
+func parseOnOff(name, v string) (bool, error) {
+	switch v {
+	case "on", "true", "1":
+		return true, nil
+	case "off", "false", "0":
+		return false, nil
+	}
+	return false, fmt.Errorf("%s %q: want on or off", name, v)
 }
 
 // setRootEnv sets the repository root for the PyTorch peer, which lives in
