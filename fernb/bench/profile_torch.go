@@ -1,11 +1,8 @@
 package bench
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os/exec"
 	"strconv"
 	"strings"
 )
@@ -72,26 +69,12 @@ func profileTorch(python, script string, opts ProfileOptions, threads int, shape
 		"--formats", strings.Join(formats, ","), "--conv-shapes", string(shapesJSON),
 		"--conv-steps", strconv.Itoa(max(1, opts.ConvSteps)), "--conv-warmup", strconv.Itoa(1 + opts.ConvWarmup)}
 	args = append(args, opts.TorchArgs...)
-	cmd := exec.Command(python, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout = &stdout
-	if opts.Progress != nil {
-		cmd.Stderr = io.MultiWriter(&stderr, opts.Progress)
-	} else {
-		cmd.Stderr = &stderr
-	}
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if i := strings.LastIndex(msg, "\n"); i >= 0 && len(msg) > 2000 {
-			msg = msg[i+1:]
-		}
-		if strings.Contains(msg, "No module named 'torch'") {
-			msg += " (install PyTorch with ./fernb.sh setup --bench)"
-		}
-		return nil, fmt.Errorf("bench: %s %s --profile: %w: %s", python, TorchScript, err, msg)
+	stdout, err := runTorchScript(python, TorchScript+" --profile", args, opts.Progress)
+	if err != nil {
+		return nil, err
 	}
 	var out torchProfile
-	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+	if err := json.Unmarshal(stdout, &out); err != nil {
 		return nil, fmt.Errorf("bench: %s --profile printed no valid JSON: %w", TorchScript, err)
 	}
 	if out.Profile.Stem != opts.Stem || out.Profile.Batch != opts.Batch {

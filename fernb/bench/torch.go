@@ -113,6 +113,30 @@ func MeasureTorch(python, script, device, stem string, batch int, steps Steps, t
 		"--threads", strconv.Itoa(threads), "--stems", stem, "--device", device,
 		"--budget", strconv.FormatFloat(steps.Budget, 'f', -1, 64), "--seed", strconv.FormatUint(seed, 10)}
 	args = append(args, extraArgs...)
+	stdout, err := runTorchScript(python, TorchScript, args, progress)
+	if err != nil {
+		return m, TorchInfo{}, err
+	}
+	var out torchOutput
+	if err := json.Unmarshal(stdout, &out); err != nil {
+		return m, TorchInfo{}, fmt.Errorf("bench: %s printed no valid JSON: %w", TorchScript, err)
+	}
+	if len(out.Results) != 1 || out.Results[0].Stem != stem {
+		return m, out.TorchInfo, errors.New("bench: " + TorchScript + " returned results for other stems than asked")
+	}
+	r := out.Results[0]
+	m.TrainFirstStepSec, m.InferFirstStepSec = r.TrainFirstStepS, r.InferFirstStepS
+	m.TrainStepSec, m.InferStepSec = r.TrainStepS, r.InferStepS
+	m.PeakRSSMiB = r.PeakRSSMiB
+	m.fill(layers, peak)
+	return m, out.TorchInfo, nil
+}
+
+// runTorchScript runs the PyTorch peer script with args (args[0] is the
+// script; what names the run in errors, e.g. TorchScript) and returns what it printed on stdout; its stderr goes to progress
+// as well, and an error carries the end of it (with the set-up command when
+// PyTorch is missing).
+func runTorchScript(python, what string, args []string, progress io.Writer) ([]byte, error) {
 	cmd := exec.Command(python, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
@@ -129,19 +153,7 @@ func MeasureTorch(python, script, device, stem string, batch int, steps Steps, t
 		if strings.Contains(msg, "No module named 'torch'") {
 			msg += " (install PyTorch with ./fernb.sh setup --bench)"
 		}
-		return m, TorchInfo{}, fmt.Errorf("bench: %s %s: %w: %s", python, TorchScript, err, msg)
+		return nil, fmt.Errorf("bench: %s %s: %w: %s", python, what, err, msg)
 	}
-	var out torchOutput
-	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-		return m, TorchInfo{}, fmt.Errorf("bench: %s printed no valid JSON: %w", TorchScript, err)
-	}
-	if len(out.Results) != 1 || out.Results[0].Stem != stem {
-		return m, out.TorchInfo, errors.New("bench: " + TorchScript + " returned results for other stems than asked")
-	}
-	r := out.Results[0]
-	m.TrainFirstStepSec, m.InferFirstStepSec = r.TrainFirstStepS, r.InferFirstStepS
-	m.TrainStepSec, m.InferStepSec = r.TrainStepS, r.InferStepS
-	m.PeakRSSMiB = r.PeakRSSMiB
-	m.fill(layers, peak)
-	return m, out.TorchInfo, nil
+	return stdout.Bytes(), nil
 }
