@@ -287,6 +287,15 @@ func Run(ctx context.Context, cfg Config, ds *data.Dataset, dir string, opts ...
 			if store, err = restoreStore(values, trainable); err != nil {
 				return nil, fmt.Errorf("train: resuming %s: %w", dir, err)
 			}
+			if len(prev.History) < len(st.History) {
+				// Killed between checkpoint-last and history.json: the
+				// checkpoint's history is the newer one. Written now, or a
+				// run killed in its last epoch's history write would end
+				// "done" with that epoch missing from history.json.
+				if err := writeJSON(filepath.Join(dir, HistoryFile), st.History); err != nil {
+					return nil, fmt.Errorf("train: resuming %s: %w", dir, err)
+				}
+			}
 		case errors.Is(err, fs.ErrNotExist):
 			// Stopped before the first checkpoint: start over, unless the
 			// folder shows that epochs were done (their checkpoint is lost,
