@@ -42,7 +42,7 @@ func runBench(args []string) error {
 	nativeStems := fs.String("native-stems", strings.Join(d.NativeStems, ","), "stems also run with the native convolution on xla:cpu (slow there)")
 	budget := fs.Float64("budget", d.Steps.Budget, "seconds after which a phase's timed steps stop early (at least 2 run); 0 = no limit")
 	goStems := fs.String("go-stems", strings.Join(d.GoStems, ","), "stems also run on the go backend (small takes minutes per step there)")
-	convs := fs.String("convs", joinList(d.Convs), "convolutions of fernb/models measured on XLA, comma-separated: native, im2col, auto (go always runs auto = im2col)")
+	convs := fs.String("convs", joinList(d.Convs), "convolutions of fernb/models measured on XLA, comma-separated: native, im2col, mixed, auto (go always runs auto = im2col)")
 	bns := fs.String("batchnorms", "auto", "batch-norm implementations of fernb/models measured on XLA, comma-separated: auto, graph, fused (a row each, per convolution)")
 	noGo := fs.Bool("skip-go", false, "skip the go backend (same as leaving it out of --backends)")
 	torch := fs.String("torch", "on", "on or off: measure PyTorch CPU too")

@@ -501,19 +501,16 @@ func ProfilePhasesGoMLX(backend compute.Backend, backendName string, cfg models.
 
 // ProfileConvGoMLX times one convolution of shape l at the given batch on
 // backend (named backendName) with fernb's implementation conv (the function
-// fernb/models uses: models.Im2colConv for ConvIm2col, models.NativeConv for
-// ConvNative, the backend's preference for ConvAuto): the forward alone, and
+// fernb/models uses: models.ConvFunc of conv, ConvAuto resolved by
+// models.AutoConv): the forward alone, and
 // the forward with the gradients of sum(y * dy) with respect to the input and
 // the kernel (dy a fixed random tensor), each a compiled graph called once
 // untimed (compiling), warmup times untimed, then steps times timed. Inputs
 // stay on the device between calls; the outputs are freed unread (the call
 // has finished when Exec returns).
 func ProfileConvGoMLX(backend compute.Backend, backendName string, conv models.ConvImpl, l Layer, batch, warmup, steps int, seed uint64) (t ConvTiming, err error) {
-	im2col := conv == models.ConvIm2col || (conv != models.ConvNative && models.PrefersIm2col(backend))
-	fn, implName := models.NativeConv, "native"
-	if im2col {
-		fn, implName = models.Im2colConv, "im2col"
-	}
+	impl := models.Config{Conv: conv}.ConvFor(backend)
+	fn, implName := models.ConvFunc(impl), string(impl)
 	t = ConvTiming{Impl: fmt.Sprintf("fernb %s (%s)", implName, backendName), Backend: backendName, Conv: conv}
 	if l.Dense || steps < 1 || warmup < 0 {
 		return t, fmt.Errorf("bench: convolution %+v with %d steps, %d warm-up: need a convolution, >= 1 steps, >= 0 warm-up", l, steps, warmup)

@@ -82,17 +82,25 @@ func (b *builder) conv(s *model.Scope, x *Node, k, out, stride, pad int, bias bo
 		kernelInit, biasInit = uniformInit(1/math.Sqrt(fanIn)), uniformInit(1/math.Sqrt(fanIn))
 	}
 	w := b.variable(s, "weight", kernelInit, k, k, in, out).NodeValue(x.Graph())
-	var y *Node
-	if b.im2col {
-		y = Im2colConv(x, w, stride, pad)
-	} else {
-		y = NativeConv(x, w, stride, pad)
-	}
+	y := ConvFunc(b.convImpl)(x, w, stride, pad)
 	if bias {
 		bv := b.variable(s, "bias", biasInit, out).NodeValue(x.Graph())
 		y = graph.Add(y, graph.Reshape(bv, 1, 1, 1, out))
 	}
 	return y
+}
+
+// ConvFunc is the convolution function of impl: Im2colConv for ConvIm2col,
+// MixedConv for ConvMixed, NativeConv otherwise (resolve ConvAuto first with
+// Config.ConvFor or AutoConv).
+func ConvFunc(impl ConvImpl) func(x, kernel *Node, stride, pad int) *Node {
+	switch impl {
+	case ConvIm2col:
+		return Im2colConv
+	case ConvMixed:
+		return MixedConv
+	}
+	return NativeConv
 }
 
 // NativeConv is a 2D convolution with the backend's convolution op: x is
@@ -128,6 +136,33 @@ func Im2colConv(x, kernel *Node, stride, pad int) *Node {
 	patches = graph.Reshape(patches, batch*ho*wo, kh*kw*cin)
 	y := graph.MatMul(patches, graph.Reshape(kernel, kh*kw*cin, cout))
 	return graph.Reshape(y, batch, ho, wo, cout)
+}
+
+// MixedConv computes the same as NativeConv with NativeConv where
+// MixedPrefersNative says XLA CPU's own convolution is faster for the shape,
+// and with Im2colConv elsewhere.
+func MixedConv(x, kernel *Node, stride, pad int) *Node {
+	xd, kd := x.Shape().Dimensions, kernel.Shape().Dimensions
+	if MixedPrefersNative(kd[0], kd[1], stride, pad, xd[1], xd[2], kd[2], kd[3]) {
+		return NativeConv(x, kernel, stride, pad)
+	}
+	return Im2colConv(x, kernel, stride, pad)
+}
+
+// MixedPrefersNative tells whether MixedConv uses the backend's convolution
+// for a kh x kw kernel with the given stride and padding on an h x w x cin
+// input with cout output channels: for "same" 3x3 stride-1 convolutions with
+// 64 to 128 input and output channels on 6x6 to 12x12 maps, the shapes of
+// ResNet18's layer1 and layer2 at 48x48 with the standard stem. There XLA
+// CPU's convolution (YNNPACK, plugin v0.115) takes 31 and 30 ms forward +
+// backward at batch 128 against im2col's 85 and 50; on every other shape
+// of ResNet18 at 48x48 (either stem) im2col is as fast or faster, up to 40x
+// on layer4's 2x2x512 (BENCHMARKS.md, "Mixed convolution"; `fer bench
+// --profile --convs im2col,native` measures it per shape).
+func MixedPrefersNative(kh, kw, stride, pad, h, w, cin, cout int) bool {
+	in := func(v, lo, hi int) bool { return v >= lo && v <= hi }
+	return kh == 3 && kw == 3 && stride == 1 && pad == 1 &&
+		in(h, 6, 12) && in(w, 6, 12) && in(cin, 64, 128) && in(cout, 64, 128)
 }
 
 // strided takes x[:, i::stride, j::stride, :] limited to ho x wo positions.

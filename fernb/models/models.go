@@ -12,7 +12,7 @@
 // GoMLX's pure-Go backend, whose native convolution is much slower and whose
 // max-pool has no gradient, and XLA CPU, whose native convolution is much
 // slower in training; `fer bench` measures both, see BENCHMARKS.md).
-// ConvAuto picks by backend.
+// ConvMixed uses each where it is faster on XLA CPU; ConvAuto picks by backend.
 //
 // Batch norm follows PyTorch: batch statistics with the full gradient in
 // training, running statistics (momentum 0.1, unbiased variance) in inference,
@@ -58,6 +58,11 @@ const (
 	// ConvIm2col uses strided slices + one matmul per convolution and a
 	// separable strided-slice max-pool.
 	ConvIm2col ConvImpl = "im2col"
+	// ConvMixed chooses per convolution by its shape (MixedConv): the
+	// backend's convolution where XLA CPU's is measured faster than im2col
+	// in training (see MixedPrefersNative), im2col elsewhere, and the
+	// separable max-pool.
+	ConvMixed ConvImpl = "mixed"
 )
 
 // BatchNormImpl names a batch-norm implementation (Config.BatchNorm).
@@ -109,7 +114,7 @@ type Config struct {
 	// Seed seeds the parameter initialisation.
 	Seed uint64 `json:"seed"`
 	// Conv selects the convolution implementation: ConvAuto ("" means auto),
-	// ConvNative or ConvIm2col.
+	// ConvNative, ConvIm2col or ConvMixed.
 	Conv ConvImpl `json:"conv,omitempty"`
 	// BatchNorm selects the batch-norm implementation: BNAuto ("" means
 	// auto), BNGraph or BNFused. Both compute the same function.
@@ -133,9 +138,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("models: dropout %g out of [0, 1)", c.Dropout)
 	}
 	switch c.Conv {
-	case "", ConvAuto, ConvNative, ConvIm2col:
+	case "", ConvAuto, ConvNative, ConvIm2col, ConvMixed:
 	default:
-		return fmt.Errorf("models: unknown convolution implementation %q (want auto, native or im2col)", c.Conv)
+		return fmt.Errorf("models: unknown convolution implementation %q (want auto, native, im2col or mixed)", c.Conv)
 	}
 	switch c.BatchNorm {
 	case "", BNAuto, BNGraph, BNFused:
@@ -197,7 +202,8 @@ func (c Config) FeatureMap(s *model.Scope, images *Node, training bool) *Node {
 		panic(err)
 	}
 	x := prepare(images)
-	b := &builder{cfg: c, training: training, im2col: c.useIm2col(x.Graph()), fusedBN: c.useFusedBN(x.Graph())}
+	impl := c.ConvFor(x.Graph().Backend())
+	b := &builder{cfg: c, training: training, convImpl: impl, im2col: impl != ConvNative, fusedBN: c.useFusedBN(x.Graph())}
 	if c.Arch == ArchBaseline {
 		return b.baselineTrunk(s, x)
 	}
@@ -243,15 +249,14 @@ func (c Config) Logits(s *model.Scope, images *Node, training bool) *Node {
 	return c.Head(s, c.Features(s, images, training), training)
 }
 
-// useIm2col tells whether the graph should use the im2col / separable paths.
-func (c Config) useIm2col(g *graph.Graph) bool {
+// ConvFor is the convolution implementation the network uses on backend:
+// Config.Conv, or for ConvAuto (and "") AutoConv(backend).
+func (c Config) ConvFor(backend compute.Backend) ConvImpl {
 	switch c.Conv {
-	case ConvIm2col:
-		return true
-	case ConvNative:
-		return false
+	case ConvIm2col, ConvNative, ConvMixed:
+		return c.Conv
 	}
-	return PrefersIm2col(g.Backend())
+	return AutoConv(backend)
 }
 
 // useFusedBN tells whether the graph should use the backend's batch-norm
@@ -265,27 +270,40 @@ func (c Config) useFusedBN(g *graph.Graph) bool {
 }
 
 // PrefersIm2col tells whether ConvAuto uses the im2col / separable paths on
-// backend: everywhere but on XLA CUDA. GoMLX's pure-Go backend lacks
-// SelectAndScatterMax (the max-pool gradient) and its native convolution is
-// slow; XLA CPU's native convolution (YNNPACK in the plugin fernb installs)
-// trains ResNet18 at 26 images/s where im2col reaches about 283 on the same
-// 2 cores (BENCHMARKS.md). On CUDA the native convolution (cuDNN) is kept.
+// backend (for all or some convolutions): everywhere but on XLA CUDA.
+// GoMLX's pure-Go backend lacks SelectAndScatterMax (the max-pool gradient)
+// and its native convolution is slow; XLA CPU's native convolution (YNNPACK
+// in the plugin fernb installs) trains ResNet18 at 26 images/s where im2col
+// reaches about 283 on the same 2 cores (BENCHMARKS.md), though it is faster
+// for a few shapes (ConvMixed). On CUDA the native convolution (cuDNN) is
+// kept.
 func PrefersIm2col(backend compute.Backend) bool {
+	return AutoConv(backend) != ConvNative
+}
+
+// AutoConv is what ConvAuto means on backend: ConvIm2col on GoMLX's pure-Go
+// backend (any backend without SelectAndScatterMax), ConvNative on XLA CUDA,
+// ConvMixed on the other XLA backends (XLA CPU), and ConvNative for a nil
+// backend.
+func AutoConv(backend compute.Backend) ConvImpl {
 	if backend == nil {
-		return false
+		return ConvNative
 	}
 	if !backend.Capabilities().Operations[compute.OpTypeSelectAndScatterMax] {
-		return true
+		return ConvIm2col
 	}
-	cuda, ok := backend.(interface{ IsCUDA() bool })
-	return !ok || !cuda.IsCUDA()
+	if cuda, ok := backend.(interface{ IsCUDA() bool }); ok && cuda.IsCUDA() {
+		return ConvNative
+	}
+	return ConvMixed
 }
 
 // builder carries per-graph settings through the layer functions.
 type builder struct {
 	cfg      Config
 	training bool
-	im2col   bool
+	convImpl ConvImpl // ConvNative, ConvIm2col or ConvMixed
+	im2col   bool     // separable max-pool
 	fusedBN  bool
 }
 

@@ -52,6 +52,8 @@ func maxAbsDiff(t testing.TB, a, b []float32) float64 {
 	return m
 }
 
+// TestIm2colMatchesNativeConv: Im2colConv and MixedConv compute what
+// NativeConv does, outputs and both gradients.
 func TestIm2colMatchesNativeConv(t *testing.T) {
 	cases := []struct {
 		name                      string
@@ -62,6 +64,8 @@ func TestIm2colMatchesNativeConv(t *testing.T) {
 		{"3x3s2", 12, 4, 3, 6, 2, 1},
 		{"1x1s2", 12, 4, 1, 6, 2, 0},
 		{"3x3nopad", 9, 3, 3, 2, 1, 0},
+		// MixedConv takes the native branch for this one.
+		{"3x3s1layer1", 6, 64, 3, 64, 1, 1},
 	}
 	for _, bn := range backendNames {
 		backend := testBackend(t, bn)
@@ -70,21 +74,24 @@ func TestIm2colMatchesNativeConv(t *testing.T) {
 				x := randTensor(1, 2, c.h, c.h, c.cin)
 				k := randTensor(2, c.k, c.k, c.cin, c.cout)
 				outs := graph.MustExecOnceN(backend, func(x, k *graph.Node) []*graph.Node {
-					a := NativeConv(x, k, c.str, c.pad)
-					b := Im2colConv(x, k, c.str, c.pad)
-					// Gradients with respect to input and kernel of a weighted sum.
-					wa := graph.ReduceAllSum(graph.Mul(a, graph.Sin(a)))
-					wb := graph.ReduceAllSum(graph.Mul(b, graph.Sin(b)))
-					ga := graph.Gradient(wa, x, k)
-					gb := graph.Gradient(wb, x, k)
-					return []*graph.Node{a, b, ga[0], gb[0], ga[1], gb[1]}
+					var res []*graph.Node
+					for _, conv := range []func(x, k *graph.Node, stride, pad int) *graph.Node{NativeConv, Im2colConv, MixedConv} {
+						y := conv(x, k, c.str, c.pad)
+						// Gradients with respect to input and kernel of a weighted sum.
+						g := graph.Gradient(graph.ReduceAllSum(graph.Mul(y, graph.Sin(y))), x, k)
+						res = append(res, y, g[0], g[1])
+					}
+					return res
 				}, x, k)
-				if !outs[0].Shape().Equal(outs[1].Shape()) {
-					t.Fatalf("shapes differ: native %s, im2col %s", outs[0].Shape(), outs[1].Shape())
-				}
-				for i, what := range []string{"output", "grad x", "grad kernel"} {
-					if d := maxAbsDiff(t, flat(t, outs[2*i]), flat(t, outs[2*i+1])); d > 1e-4*float64(c.k*c.k*c.cin) {
-						t.Errorf("%s: max |native-im2col| = %g", what, d)
+				for impl, name := range []string{"im2col", "mixed"} {
+					got := outs[3*(impl+1):]
+					if !outs[0].Shape().Equal(got[0].Shape()) {
+						t.Fatalf("shapes differ: native %s, %s %s", outs[0].Shape(), name, got[0].Shape())
+					}
+					for i, what := range []string{"output", "grad x", "grad kernel"} {
+						if d := maxAbsDiff(t, flat(t, outs[i]), flat(t, got[i])); d > 1e-4*float64(c.k*c.k*c.cin) {
+							t.Errorf("%s: max |native-%s| = %g", what, name, d)
+						}
 					}
 				}
 			})
@@ -268,7 +275,7 @@ func TestRunningStats(t *testing.T) {
 			backend := testBackend(t, c.backend)
 			store := model.NewStore()
 			cfg := Config{Arch: ArchResNet18, Conv: ConvIm2col}
-			b := &builder{cfg: cfg, training: true, im2col: true, fusedBN: c.fused}
+			b := &builder{cfg: cfg, training: true, convImpl: ConvIm2col, im2col: true, fusedBN: c.fused}
 			x := randTensor(6, 2, 3, 3, 4)
 			xv := flat(t, x)
 			e := model.MustNewExec(backend, store, func(s *model.Scope, x *graph.Node) *graph.Node {
@@ -353,7 +360,7 @@ func TestShapesAndBackendParity(t *testing.T) {
 			}
 			if len(logits) == 2 {
 				if d := maxAbsDiff(t, logits[0], logits[1]); d > 1e-3 {
-					t.Errorf("go (im2col) and xla:cpu (native) logits differ by %g", d)
+					t.Errorf("go (im2col) and xla:cpu (auto: mixed) logits differ by %g", d)
 				}
 			}
 		})
@@ -372,16 +379,49 @@ func equalInts(a, b []int) bool {
 	return true
 }
 
-// TestPrefersIm2col: the CPU backends take the im2col path (about 11x faster
-// on XLA CPU, see BENCHMARKS.md); only XLA CUDA keeps the native ops.
-func TestPrefersIm2col(t *testing.T) {
-	if PrefersIm2col(nil) {
-		t.Error("nil backend prefers im2col")
+// TestAutoConv: the pure-Go backend takes im2col, XLA CPU the mixed
+// convolution (im2col except where its own convolution is faster, see
+// BENCHMARKS.md); only XLA CUDA keeps the native ops everywhere.
+func TestAutoConv(t *testing.T) {
+	if PrefersIm2col(nil) || AutoConv(nil) != ConvNative {
+		t.Error("nil backend: want native")
 	}
-	for _, name := range []string{"go", "xla:cpu"} {
+	for name, want := range map[string]ConvImpl{"go": ConvIm2col, "xla:cpu": ConvMixed} {
 		b := testBackend(t, name)
+		if got := AutoConv(b); got != want {
+			t.Errorf("%s: ConvAuto is %s, want %s", name, got, want)
+		}
 		if !PrefersIm2col(b) {
-			t.Errorf("%s: ConvAuto would use the native convolution", name)
+			t.Errorf("%s: ConvAuto would use the native convolution everywhere", name)
+		}
+		if got := (Config{Conv: ConvNative}).ConvFor(b); got != ConvNative {
+			t.Errorf("%s: an explicit native convolution became %s", name, got)
+		}
+	}
+}
+
+// TestMixedPrefersNative: the native branch is taken for exactly the
+// ResNet18 shapes where XLA CPU's convolution was measured faster.
+func TestMixedPrefersNative(t *testing.T) {
+	for _, c := range []struct {
+		name                         string
+		k, stride, pad, h, cin, cout int
+		want                         bool
+	}{
+		{"layer1 3x3/1 12x12x64", 3, 1, 1, 12, 64, 64, true},
+		{"layer2 3x3/1 6x6x128", 3, 1, 1, 6, 128, 128, true},
+		{"stem 7x7/2", 7, 2, 3, 48, 1, 64, false},
+		{"layer2 3x3/2 12x12x64", 3, 2, 1, 12, 64, 128, false},
+		{"downsample 1x1/2", 1, 2, 0, 12, 64, 128, false},
+		{"layer3 3x3/1 3x3x256", 3, 1, 1, 3, 256, 256, false},
+		{"layer4 3x3/1 2x2x512", 3, 1, 1, 2, 512, 512, false},
+		{"small stem 3x3/1 48x48x1", 3, 1, 1, 48, 1, 64, false},
+		{"small stem layer1 48x48x64", 3, 1, 1, 48, 64, 64, false},
+		{"small stem layer2 24x24x128", 3, 1, 1, 24, 128, 128, false},
+		{"no padding", 3, 1, 0, 12, 64, 64, false},
+	} {
+		if got := MixedPrefersNative(c.k, c.k, c.stride, c.pad, c.h, c.h, c.cin, c.cout); got != c.want {
+			t.Errorf("%s: MixedPrefersNative = %v, want %v", c.name, got, c.want)
 		}
 	}
 }
