@@ -15,7 +15,9 @@ JSON line per epoch: train loss/accuracy, val accuracy, seconds.
         --splits /tmp/splits --stop-after 10 --out parity-torch.jsonl
 
 --stop-after N trains the first N epochs of the full schedule (so the epochs
-compare one to one with the first N of fernb's run). --table RUN_DIR prints,
+compare one to one with the first N of fernb's run); --stop-at-val 0.60 stops
+after the first epoch with val accuracy >= 60 % (time to accuracy, as
+fer train --stop-at-val; scripts/time-to-accuracy.sh runs both). --table RUN_DIR prints,
 instead of training, the Markdown table of BENCHMARKS.md from --out (the
 PyTorch epochs) and RUN_DIR/history.json (fernb's):
 
@@ -141,10 +143,13 @@ def main():
     ap.add_argument("--config")
     ap.add_argument("--splits")
     ap.add_argument("--stop-after", type=int, default=0)
+    ap.add_argument("--stop-at-val", type=float, default=0.0,
+                    help="stop after the first epoch with val accuracy >= this fraction (as fer train --stop-at-val)")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--out", default="")
     ap.add_argument("--table", default="", metavar="RUN_DIR")
     args = ap.parse_args()
+    start = time.time()
     if args.table:
         if not args.out:
             sys.exit("--table needs --out (the PyTorch epochs to compare)")
@@ -173,6 +178,7 @@ def main():
     out = open(args.out, "w") if args.out else None
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, train {len(ytr)}, val {len(yva)}, "
           f"{steps} steps of {bs}", file=sys.stderr)
+    sum_s = 0.0
     for epoch in range(epochs):
         t0 = time.time()
         model.train()
@@ -206,6 +212,12 @@ def main():
         if out:
             out.write(line + "\n")
             out.flush()
+        if args.stop_at_val and rec["val_acc"] >= args.stop_at_val:
+            print(f"val accuracy {100 * rec['val_acc']:.2f}% >= {100 * args.stop_at_val:.2f}% first at epoch {epoch + 1}: "
+                  f"{sum_s + rec['seconds']:.0f} s of epochs (training + validation), {time.time() - start:.0f} s wall since the script started",
+                  file=sys.stderr)
+            break
+        sum_s += rec["seconds"]
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ func runBench(args []string) error {
 			"With --profile it shows instead where a training step's time goes, fernb vs PyTorch in the same run:\n"+
 			"the phases (forward, forward+backward, full step; backward and update derived) and each distinct\n"+
 			"convolution shape of the network alone (forward, forward+backward), with their GFLOP/s and counts.\n"+
-			"Its defaults: --backends xla:cpu --convs im2col --batchnorms graph,fused --stems standard (one stem).\n\nflags:")
+			"Its defaults: --backends xla:cpu --convs mixed,im2col --batchnorms graph,fused --stems standard (one stem).\n\nflags:")
 		fs.PrintDefaults()
 	}
 	batch := fs.Int("batch", d.Batch, "images per step")

@@ -122,3 +122,44 @@ func TestTrainRestart(t *testing.T) {
 		t.Fatalf("after --restart: %v, old config moved to %v, run %+v", err, aside, r)
 	}
 }
+
+// TestTrainStopAtVal: --stop-at-val stops after the first epoch whose val
+// accuracy reaches the target, says when, and leaves the run resumable.
+func TestTrainStopAtVal(t *testing.T) {
+	t.Setenv("FER_DATA", "")
+	run := filepath.Join(t.TempDir(), "run")
+	args := []string{"--model", "baseline", "--epochs", "3", "--max-steps", "1", "--batch", "8",
+		"--synthetic", "40", "--backend", "go", "--progress", "0", "--run", run}
+	// Any val accuracy is >= 1e-9 except 0: a fraction of 40 synthetic faces
+	// right by chance after epoch 1 or 2 at the latest is all but certain;
+	// the check below reads what happened.
+	if err := runTrain(append(slices.Clone(args), "--stop-at-val", "1e-9")); err != nil {
+		t.Fatal(err)
+	}
+	r, err := train.Open(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := 0
+	for _, ep := range r.History {
+		if ep.ValAcc > 0 {
+			first = ep.Epoch
+			break
+		}
+	}
+	if first == 0 || len(r.History) != first {
+		t.Fatalf("history %+v: want it to end at the first epoch with val accuracy > 0", r.History)
+	}
+	if first < 3 && r.Status.State != train.StateStopped {
+		t.Errorf("status %+v, want stopped", r.Status)
+	}
+	if err := runTrain(append(slices.Clone(args), "--stop-at-val", "1.5")); err == nil || !strings.Contains(err.Error(), "--stop-at-val") {
+		t.Errorf("--stop-at-val 1.5: %v, want a refusal", err)
+	}
+	if err := runTrain(append(slices.Clone(args), "--resume")); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = train.Open(run); err != nil || r.Status.State != train.StateDone || len(r.History) != 3 {
+		t.Fatalf("after --resume: %v, %+v", err, r)
+	}
+}

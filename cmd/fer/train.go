@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -160,6 +161,7 @@ func runTrain(args []string) error {
 	resume := fs.Bool("resume", false, "continue the unfinished run in --run from its last checkpoint")
 	restart := fs.Bool("restart", false, "start over in --run: the run it holds is first moved aside into --run/replaced-<time>/")
 	every := fs.Duration("progress", 10*time.Second, "interval between step progress lines (0: epochs only)")
+	stopAt := fs.Float64("stop-at-val", 0, "stop after the first epoch whose val accuracy reaches this fraction (e.g. 0.60), print the time it took, and leave the run resumable (0: off)")
 	df := addDataFlags(fs)
 	*df.trainval = stepTrainVal
 
@@ -195,9 +197,27 @@ func runTrain(args []string) error {
 	if *restart {
 		opts = append(opts, train.WithRestart())
 	}
+	if *stopAt < 0 || *stopAt > 1 {
+		return fmt.Errorf("--stop-at-val %g: want a fraction in (0, 1]", *stopAt)
+	}
+	if *stopAt > 0 {
+		if ds.Val.Len() == 0 {
+			return fmt.Errorf("--stop-at-val needs a validation split (this run trains on train+val)")
+		}
+		opts = append(opts, train.WithEpochEnd(stopAtVal(*stopAt, time.Now())))
+	}
 	res, err := train.Run(ctx, cfg, ds, *runDir, opts...)
 	if res != nil && res.Replaced != "" {
 		fmt.Fprintf(os.Stderr, "the run %s held before was moved to %s\n", *runDir, res.Replaced)
+	}
+	var reached *targetReached
+	if errors.As(err, &reached) {
+		left := "stopped there, resumable with --resume"
+		if reached.epoch.Epoch == cfg.Epochs {
+			left = "that was its last epoch: the run is finished"
+		}
+		fmt.Printf("run %s: %v; %s\n", *runDir, reached, left)
+		return nil
 	}
 	if err != nil {
 		return err
@@ -207,6 +227,33 @@ func runTrain(args []string) error {
 	}
 	fmt.Printf("run %s: %s; best epoch %d (val acc %.2f%%); backend %s\n", res.Dir, res.Status.State, res.Status.BestEpoch, 100*res.Status.BestValAcc, res.Status.Backend)
 	return nil
+}
+
+// targetReached is the epoch-end "error" of --stop-at-val: the run reached
+// its target val accuracy.
+type targetReached struct {
+	target  float64
+	epoch   train.Epoch
+	seconds float64 // sum of the session's epoch times up to epoch
+	wall    float64 // since fer train started, loading and compiling included
+}
+
+func (r *targetReached) Error() string {
+	return fmt.Sprintf("val accuracy %.2f%% >= %.2f%% first at epoch %d: %.0f s of epochs (training + validation) in this session, %.0f s wall since fer train started",
+		100*r.epoch.ValAcc, 100*r.target, r.epoch.Epoch, r.seconds, r.wall)
+}
+
+// stopAtVal is the epoch-end hook of --stop-at-val: it ends training with a
+// *targetReached after the first epoch with val accuracy >= target.
+func stopAtVal(target float64, start time.Time) train.EpochEnd {
+	var seconds float64
+	return func(ep train.Epoch) error {
+		seconds += ep.Seconds
+		if ep.HasVal && ep.ValAcc >= target {
+			return &targetReached{target: target, epoch: ep, seconds: seconds, wall: time.Since(start).Seconds()}
+		}
+		return nil
+	}
 }
 
 // stopSignals stop training the way Ctrl-C does: SIGINT, and SIGTERM (docker

@@ -61,9 +61,10 @@ type Options struct {
 	// per step).
 	NativeStems []string
 	// Convs are the convolution implementations of fernb/models measured on
-	// the XLA backends, each a row: models.ConvNative, models.ConvIm2col or
-	// models.ConvAuto. The go backend always runs ConvAuto (im2col: its
-	// native convolution is much slower).
+	// the XLA backends, each a row: models.ConvMixed, models.ConvIm2col,
+	// models.ConvNative or models.ConvAuto (ConvNative rows only for
+	// NativeStems). The go backend always runs ConvAuto (im2col: its native
+	// convolution is much slower).
 	Convs []models.ConvImpl
 	// BatchNorms are the batch-norm implementations of fernb/models measured
 	// on the XLA backends (models.BNAuto, BNGraph, BNFused), each a row per
@@ -98,7 +99,7 @@ func DefaultOptions() Options {
 		Stems:        []string{StemStandard, StemSmall},
 		GoStems:      []string{StemStandard},
 		NativeStems:  []string{StemStandard},
-		Convs:        []models.ConvImpl{models.ConvIm2col, models.ConvNative},
+		Convs:        []models.ConvImpl{models.ConvMixed, models.ConvIm2col, models.ConvNative},
 		Torch:        true,
 		TorchDevice:  "cpu",
 		MeasureClock: true,

@@ -36,9 +36,8 @@ type ProfileOptions struct {
 	// Backends are the GoMLX backends profiled, as given to xla.New.
 	Backends []string
 	// Convs are the convolution implementations profiled (a phase row each per
-	// batch norm, and a column in the convolution table): models.ConvIm2col
-	// times models.Im2colConv, models.ConvNative models.NativeConv,
-	// models.ConvAuto whichever of the two the backend prefers.
+	// batch norm, and a column in the convolution table), timed with
+	// models.ConvFunc (models.ConvAuto resolved by models.AutoConv).
 	Convs []models.ConvImpl
 	// BatchNorms are the batch-norm implementations of the phase rows.
 	BatchNorms []models.BatchNormImpl
@@ -63,7 +62,7 @@ type ProfileOptions struct {
 
 // DefaultProfileOptions is what "fer bench --profile" runs without other
 // flags: ResNet18 with the standard stem at batch 128 on xla:cpu with the
-// im2col convolution, batch norm from graph ops and fused, against PyTorch
+// mixed and the im2col convolutions, batch norm from graph ops and fused, against PyTorch
 // CPU in both memory formats.
 func DefaultProfileOptions() ProfileOptions {
 	return ProfileOptions{
@@ -73,7 +72,7 @@ func DefaultProfileOptions() ProfileOptions {
 		ConvSteps:    20,
 		ConvWarmup:   3,
 		Backends:     []string{xla.KindCPU},
-		Convs:        []models.ConvImpl{models.ConvIm2col},
+		Convs:        []models.ConvImpl{models.ConvMixed, models.ConvIm2col},
 		BatchNorms:   []models.BatchNormImpl{models.BNGraph, models.BNFused},
 		Torch:        true,
 		TorchFormats: []string{TorchNCHW, TorchChannelsLast},

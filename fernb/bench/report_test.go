@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -135,7 +136,7 @@ func TestTimeStepsBudget(t *testing.T) {
 
 func TestDefaultOptions(t *testing.T) {
 	o := DefaultOptions()
-	if o.Batch != 128 || o.Steps.Budget <= 0 || o.GoSteps.Budget <= 0 || len(o.Convs) != 2 || len(o.NativeStems) == 0 ||
+	if o.Batch != 128 || o.Steps.Budget <= 0 || o.GoSteps.Budget <= 0 || !slices.Equal(o.Convs, []models.ConvImpl{models.ConvMixed, models.ConvIm2col, models.ConvNative}) || len(o.NativeStems) == 0 ||
 		len(o.Stems) != 2 || !o.Torch || o.TorchDevice != "cpu" {
 		t.Errorf("unexpected defaults %+v", o)
 	}

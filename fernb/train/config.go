@@ -123,7 +123,7 @@ type Config struct {
 	// implementations ("" means auto: models.ConvAuto, models.BNAuto). They
 	// compute the same function; they change speed, and the last bits of
 	// the floating-point results.
-	Conv      models.ConvImpl      `json:"conv,omitempty" flag:"conv" help:"convolution implementation: auto (default: im2col on CPUs, native on CUDA), native or im2col"`
+	Conv      models.ConvImpl      `json:"conv,omitempty" flag:"conv" help:"convolution implementation: auto (default: mixed on XLA CPU, im2col on the Go backend, native on CUDA), native, im2col or mixed (native where XLA CPU is faster, im2col elsewhere)"`
 	BatchNorm models.BatchNormImpl `json:"batch_norm,omitempty" flag:"batchnorm" help:"batch-norm implementation: auto (default: graph), graph or fused (the backend's fused ops)"`
 	// ClassWeights is "none" or "balanced": weights n/(7·n_c) computed from
 	// the training split, used as torch's CrossEntropyLoss(weight=...)

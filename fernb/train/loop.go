@@ -139,14 +139,16 @@ func (t *trainer) epoch(ctx context.Context, trainStep *Step, infer *Model, epoc
 	batches, stopPrefetch := t.prefetch(epoch)
 	defer stopPrefetch()
 	var lossSum, correctSum float64
-	var trainTime time.Duration
+	var trainTime, dataWait time.Duration
 	trained := 0
 	for step := 0; step < steps; step++ {
 		if err := ctx.Err(); err != nil {
 			return Epoch{}, t.stop(StateStopped, fmt.Sprintf("stopped by the caller during epoch %d", epoch+1),
 				fmt.Errorf("train: stopped during epoch %d (resume from epoch %d): %w", epoch+1, t.state.EpochsDone, err))
 		}
+		waitStart := time.Now()
 		hb := <-batches
+		dataWait += time.Since(waitStart)
 		if hb.err != nil {
 			return Epoch{}, t.stop(StateFailed, hb.err.Error(), fmt.Errorf("train: epoch %d step %d: %w", epoch+1, step+1, hb.err))
 		}
@@ -185,7 +187,8 @@ func (t *trainer) epoch(ctx context.Context, trainStep *Step, infer *Model, epoc
 			Loss: lossSum / float64(step+1), Acc: correctSum / float64((step+1)*bs), LR: stepLR,
 			ImagesPerSec: ips, Elapsed: time.Since(clock.start), ETA: clock.eta(cfg, epoch, step, steps, stepAvg)})
 	}
-	ep := Epoch{Epoch: epoch + 1, TrainLoss: lossSum / float64(steps), TrainAcc: correctSum / float64(steps*bs), LR: lr, Steps: steps}
+	ep := Epoch{Epoch: epoch + 1, TrainLoss: lossSum / float64(steps), TrainAcc: correctSum / float64(steps*bs), LR: lr, Steps: steps,
+		DataWaitSeconds: dataWait.Seconds()}
 	if trainTime > 0 {
 		ep.ImagesPerSec = float64(trained) / trainTime.Seconds()
 	}

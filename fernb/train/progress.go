@@ -48,7 +48,7 @@ func (p Progress) String() string {
 		if d.HasVal {
 			s += fmt.Sprintf(" | val loss %.4f acc %.1f%%", d.ValLoss, 100*d.ValAcc)
 		}
-		return s + fmt.Sprintf(" | lr %.3g | %.1fs | ETA %s", d.LR, d.Seconds, roundETA(p.ETA))
+		return s + fmt.Sprintf(" | lr %.3g | %.1fs, %.0f img/s, data wait %.1fs | ETA %s", d.LR, d.Seconds, d.ImagesPerSec, d.DataWaitSeconds, roundETA(p.ETA))
 	}
 	return fmt.Sprintf("epoch %d/%d step %d/%d loss %.4f acc %.1f%% %.0f img/s ETA %s",
 		p.Epoch, p.Epochs, p.Step, p.Steps, p.Loss, 100*p.Acc, p.ImagesPerSec, roundETA(p.ETA))

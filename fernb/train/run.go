@@ -44,6 +44,10 @@ type Epoch struct {
 	// ImagesPerSec the training throughput. They vary between runs.
 	Seconds      float64 `json:"seconds"`
 	ImagesPerSec float64 `json:"images_per_sec"`
+	// DataWaitSeconds is the time the training steps waited for their
+	// batch (decoding and augmentation run ahead on other goroutines; this is
+	// what they did not hide), the first step's included.
+	DataWaitSeconds float64 `json:"data_wait_seconds"`
 }
 
 // Run states recorded in status.json.

@@ -66,8 +66,11 @@ func TestRunLearnsReusesAndLoads(t *testing.T) {
 		if e.Epoch != i+1 || !e.HasVal || e.LR != cfg.LR {
 			t.Errorf("history[%d] = %+v", i, e)
 		}
+		if e.DataWaitSeconds < 0 || e.DataWaitSeconds >= e.Seconds {
+			t.Errorf("history[%d]: data wait %gs of a %gs epoch", i, e.DataWaitSeconds, e.Seconds)
+		}
 	}
-	if !strings.Contains(lines.String(), "img/s ETA") || !strings.Contains(lines.String(), "done: loss") {
+	if !strings.Contains(lines.String(), "img/s ETA") || !strings.Contains(lines.String(), "done: loss") || !strings.Contains(lines.String(), "data wait") {
 		t.Errorf("progress lines lack step or epoch reports:\n%s", lines.String())
 	}
 
