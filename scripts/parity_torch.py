@@ -145,6 +145,9 @@ def main():
     ap.add_argument("--stop-after", type=int, default=0)
     ap.add_argument("--stop-at-val", type=float, default=0.0,
                     help="stop after the first epoch with val accuracy >= this fraction (as fer train --stop-at-val)")
+    ap.add_argument("--give-up-after", type=float, default=0.0, metavar="SECONDS",
+                    help="with --stop-at-val: stop once the epochs have taken this long without reaching it "
+                         "(e.g. the other side's time to the same accuracy)")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--out", default="")
     ap.add_argument("--table", default="", metavar="RUN_DIR")
@@ -178,7 +181,7 @@ def main():
     out = open(args.out, "w") if args.out else None
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, train {len(ytr)}, val {len(yva)}, "
           f"{steps} steps of {bs}", file=sys.stderr)
-    sum_s = 0.0
+    sum_s, best = 0.0, 0.0
     for epoch in range(epochs):
         t0 = time.time()
         model.train()
@@ -207,6 +210,7 @@ def main():
         rec = {"epoch": epoch + 1, "train_loss": loss_sum / steps, "train_acc": correct / (steps * bs),
                "val_acc": vc / len(yva), "lr": lr_at_step(cfg, epoch, steps - 1, steps),
                "train_seconds": train_s, "seconds": time.time() - t0}
+        best = max(best, rec["val_acc"])
         line = json.dumps(rec)
         print(line, flush=True)
         if out:
@@ -218,6 +222,11 @@ def main():
                   file=sys.stderr)
             break
         sum_s += rec["seconds"]
+        if args.stop_at_val and args.give_up_after and sum_s >= args.give_up_after:
+            print(f"val accuracy below {100 * args.stop_at_val:.2f}% after {epoch + 1} epochs: {sum_s:.0f} s of epochs "
+                  f"(>= --give-up-after {args.give_up_after:.0f} s), {time.time() - start:.0f} s wall; best "
+                  f"{100 * best:.2f}%", file=sys.stderr)
+            break
 
 
 if __name__ == "__main__":

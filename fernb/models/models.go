@@ -8,11 +8,12 @@
 //
 // Two implementations of convolution and max-pooling are available and give the
 // same numbers: the backend's native ops (fast on XLA CUDA) and an im2col
-// convolution with a separable strided-slice max-pool (the fast path on CPUs:
+// convolution with a separable strided-slice max-pool (the fast path on
 // GoMLX's pure-Go backend, whose native convolution is much slower and whose
-// max-pool has no gradient, and XLA CPU, whose native convolution is much
-// slower in training; `fer bench` measures both, see BENCHMARKS.md).
-// ConvMixed uses each where it is faster on XLA CPU; ConvAuto picks by backend.
+// max-pool has no gradient). On XLA CPU the native convolution is much slower
+// for most of ResNet18's shapes but faster for a few, so ConvMixed uses each
+// where it is faster there. ConvAuto picks by backend (AutoConv); `fer bench`
+// measures them all, see BENCHMARKS.md.
 //
 // Batch norm follows PyTorch: batch statistics with the full gradient in
 // training, running statistics (momentum 0.1, unbiased variance) in inference,
