@@ -27,12 +27,12 @@ fer data --data "$data" --write-splits "$out/splits" >/dev/null
 # shellcheck disable=SC2086
 fer train --step "$step" --scale cpu --data "$data" --run "$out/fernb" --stop-at-val "$target" --progress 0 ${FERNB_ARGS:-} | tee "$out/fernb.log"
 grep -h "first at epoch" "$out/fernb.log" | sed 's/^/fernb: /' | tee -a "$out/summary.txt"
-# PyTorch gives up once its epochs took GIVE_UP (default 1.25) times fernb's
+# PyTorch gives up once its epochs took GIVE_UP (default 1) times fernb's
 # time to the target: by then the answer to "which is sooner" is known.
 fernb_s=$(sed -n 's/.*first at epoch [0-9]*: \([0-9]*\) s of epochs.*/\1/p' "$out/fernb.log" | head -1)
 give_up=()
 if [ -n "$fernb_s" ]; then
-  give_up=(--give-up-after "$(python -c "print($fernb_s * ${GIVE_UP:-1.25})")")
+  give_up=(--give-up-after "$(python -c "print($fernb_s * ${GIVE_UP:-1})")")
 fi
 python "$here/parity_torch.py" --config "$out/fernb/config.json" --splits "$out/splits" --stop-at-val "$target" \
   "${give_up[@]}" --out "$out/torch.jsonl" 2> >(tee "$out/torch.log" >&2)

@@ -243,16 +243,17 @@ func TestFusedBatchNormMatchesGraph(t *testing.T) {
 	}
 }
 
-// TestFusedBatchNormFallback checks that BNFused uses the backend's ops on
-// XLA CPU only: the pure-Go backend lacks them and gets BNGraph.
+// TestFusedBatchNormFallback checks that BNFused (and BNAuto, the default)
+// use the backend's ops on XLA CPU only: the pure-Go backend lacks them and
+// gets BNGraph.
 func TestFusedBatchNormFallback(t *testing.T) {
 	for _, c := range []struct {
 		backend string
 		bn      BatchNormImpl
 		want    bool
 	}{
-		{"xla:cpu", BNFused, true}, {"xla:cpu", BNGraph, false}, {"xla:cpu", BNAuto, false}, {"xla:cpu", "", false},
-		{"go", BNFused, false}, {"go", BNGraph, false},
+		{"xla:cpu", BNFused, true}, {"xla:cpu", BNGraph, false}, {"xla:cpu", BNAuto, true}, {"xla:cpu", "", true},
+		{"go", BNFused, false}, {"go", BNGraph, false}, {"go", BNAuto, false},
 	} {
 		g := graph.NewGraph(testBackend(t, c.backend), "probe")
 		if got := (Config{BatchNorm: c.bn}).useFusedBN(g); got != c.want {

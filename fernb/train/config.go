@@ -124,7 +124,7 @@ type Config struct {
 	// compute the same function; they change speed, and the last bits of
 	// the floating-point results.
 	Conv      models.ConvImpl      `json:"conv,omitempty" flag:"conv" help:"convolution implementation: auto (default: mixed on XLA CPU, im2col on the Go backend, native on CUDA), native, im2col or mixed (native where XLA CPU is faster, im2col elsewhere)"`
-	BatchNorm models.BatchNormImpl `json:"batch_norm,omitempty" flag:"batchnorm" help:"batch-norm implementation: auto (default: graph), graph or fused (the backend's fused ops)"`
+	BatchNorm models.BatchNormImpl `json:"batch_norm,omitempty" flag:"batchnorm" help:"batch-norm implementation: auto (default: fused where the backend has the ops, i.e. XLA; graph on the Go backend), graph or fused (the backend's fused ops)"`
 	// ClassWeights is "none" or "balanced": weights n/(7·n_c) computed from
 	// the training split, used as torch's CrossEntropyLoss(weight=...)
 	// (a weighted mean over the batch).
