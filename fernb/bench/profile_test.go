@@ -227,7 +227,7 @@ func TestAddTorch(t *testing.T) {
 func TestRunProfileGoBackend(t *testing.T) {
 	o := DefaultProfileOptions()
 	o.Batch, o.Steps, o.ConvSteps, o.ConvWarmup = 2, Steps{Train: 2, Warmup: 0}, 1, 0
-	o.Backends, o.BatchNorms, o.Torch, o.MeasureClock = []string{xla.KindGo}, []models.BatchNormImpl{models.BNGraph}, false, false
+	o.Backends, o.Convs, o.BatchNorms, o.Torch, o.MeasureClock = []string{xla.KindGo}, []models.ConvImpl{models.ConvIm2col}, []models.BatchNormImpl{models.BNGraph}, false, false
 	p, err := RunProfile(o)
 	if err != nil {
 		t.Fatal(err)
