@@ -130,14 +130,19 @@ func (p *panel) choice(label string, options []string, v *atomic.Int64) error {
 }
 
 // doneButton adds the button that closes the explorer.
+//
+// It listens on the button's address before building it, rather than with
+// ButtonBuilder.Listen after Done: Done closes its own listener, and GoNB
+// sends that unsubscription to the kernel asynchronously, so it can arrive
+// after a new subscription and silence the address, losing the click (seen
+// in CI as an explorer waiting forever). With this listener open first, the
+// address never loses its last subscriber. It also receives the button's
+// creation value 0, which run ignores.
 func (p *panel) doneButton() error {
-	var b *widgets.ButtonBuilder
-	if err := within(func() { b = widgets.Button("Done").AppendTo(p.divID).Done() }); err != nil {
-		return err
-	}
-	p.done = b.Listen()
+	address := "/button/fernb-done-" + gonbui.UniqueID()
+	p.done = comms.Listen[int](address).LatestOnly()
 	p.closers = append(p.closers, p.done.Close)
-	return nil
+	return within(func() { widgets.Button("Done").WithAddress(address).AppendTo(p.divID).Done() })
 }
 
 // run draws the view now and after every change until Done is pressed or
@@ -156,8 +161,10 @@ func (p *panel) run(draw func() (string, error)) {
 		case <-p.changed:
 			gonbui.UpdateHTML(p.viewID, "<i>drawing…</i>")
 			redraw()
-		case <-p.done.C:
-			return
+		case clicks := <-p.done.C:
+			if clicks > 0 { // 0 is the button's creation value
+				return
+			}
 		case <-time.After(ExplorerIdleTimeout):
 			return
 		}

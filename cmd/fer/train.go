@@ -197,23 +197,24 @@ func runTrain(args []string) error {
 	if *restart {
 		opts = append(opts, train.WithRestart())
 	}
-	if *stopAt < 0 || *stopAt > 1 {
-		return fmt.Errorf("--stop-at-val %g: want a fraction in (0, 1]", *stopAt)
-	}
-	if *stopAt > 0 {
+	if *stopAt != 0 {
 		if ds.Val.Len() == 0 {
 			return fmt.Errorf("--stop-at-val needs a validation split (this run trains on train+val)")
 		}
-		opts = append(opts, train.WithEpochEnd(stopAtVal(*stopAt, time.Now())))
+		hook, err := train.StopAtVal(*stopAt)
+		if err != nil {
+			return fmt.Errorf("--stop-at-val: %w", err)
+		}
+		opts = append(opts, train.WithEpochEnd(hook))
 	}
 	res, err := train.Run(ctx, cfg, ds, *runDir, opts...)
 	if res != nil && res.Replaced != "" {
 		fmt.Fprintf(os.Stderr, "the run %s held before was moved to %s\n", *runDir, res.Replaced)
 	}
-	var reached *targetReached
+	var reached *train.TargetReached
 	if errors.As(err, &reached) {
 		left := "stopped there, resumable with --resume"
-		if reached.epoch.Epoch == cfg.Epochs {
+		if reached.Epoch.Epoch == cfg.Epochs {
 			left = "that was its last epoch: the run is finished"
 		}
 		fmt.Printf("run %s: %v; %s\n", *runDir, reached, left)
@@ -227,33 +228,6 @@ func runTrain(args []string) error {
 	}
 	fmt.Printf("run %s: %s; best epoch %d (val acc %.2f%%); backend %s\n", res.Dir, res.Status.State, res.Status.BestEpoch, 100*res.Status.BestValAcc, res.Status.Backend)
 	return nil
-}
-
-// targetReached is the epoch-end "error" of --stop-at-val: the run reached
-// its target val accuracy.
-type targetReached struct {
-	target  float64
-	epoch   train.Epoch
-	seconds float64 // sum of the session's epoch times up to epoch
-	wall    float64 // since fer train started, loading and compiling included
-}
-
-func (r *targetReached) Error() string {
-	return fmt.Sprintf("val accuracy %.2f%% >= %.2f%% first at epoch %d: %.0f s of epochs (training + validation) in this session, %.0f s wall since fer train started",
-		100*r.epoch.ValAcc, 100*r.target, r.epoch.Epoch, r.seconds, r.wall)
-}
-
-// stopAtVal is the epoch-end hook of --stop-at-val: it ends training with a
-// *targetReached after the first epoch with val accuracy >= target.
-func stopAtVal(target float64, start time.Time) train.EpochEnd {
-	var seconds float64
-	return func(ep train.Epoch) error {
-		seconds += ep.Seconds
-		if ep.HasVal && ep.ValAcc >= target {
-			return &targetReached{target: target, epoch: ep, seconds: seconds, wall: time.Since(start).Seconds()}
-		}
-		return nil
-	}
 }
 
 // stopSignals stop training the way Ctrl-C does: SIGINT, and SIGTERM (docker

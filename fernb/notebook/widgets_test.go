@@ -3,6 +3,7 @@ package notebook
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -84,16 +85,27 @@ func TestWidgetsFakeFrontEnd(t *testing.T) {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("fake front-end: %v\n%s", err, stderr.String())
+		t.Fatalf("fake front-end's log (tail):\n%s\nfake front-end: %v", stderr.String(), err)
 	}
 	var res []fakeResult
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatalf("fake front-end's report: %v\n%s", err, out)
 	}
-	if len(res) != len(cells) {
-		t.Fatalf("%d of %d cells ran: %+v\n%s", len(res), len(cells), res, stderr.String())
-	}
 	imgs := regexp.MustCompile(`alt="([^"]+)"`)
+	if len(res) != len(cells) {
+		// The kernel's log first, the summary last: CI shows only the tail.
+		var sum strings.Builder
+		for i, r := range res {
+			var shown []string
+			for _, o := range r.Outputs {
+				for _, m := range imgs.FindAllStringSubmatch(o, -1) {
+					shown = append(shown, m[1])
+				}
+			}
+			fmt.Fprintf(&sum, "cell %d %q: status %s, %d actions not played, figures %q\n", i, cells[i].Source, r.Status, r.ActionsLeft, shown)
+		}
+		t.Fatalf("kernel log (tail):\n%s\n%d of %d cells ran:\n%s", stderr.String(), len(res), len(cells), sum.String())
+	}
 	for i, r := range res {
 		var shown []string
 		for _, o := range r.Outputs {
