@@ -299,3 +299,80 @@ func (t Normalize) Apply(img, _ []float32, _ *rand.Rand) {
 		img[i] = (v - t.Mean) * inv
 	}
 }
+
+// Affine composes an optional ResizedCrop (Crop), PadCrop (Pad), HFlip
+// (FlipP) and Rotate (Degrees), in the pipeline's order and with exactly
+// their random draws, into one affine map, and resamples the image once.
+//
+// Applying the transforms one after another resamples the image once per
+// geometric transform: a crop then a rotation interpolates twice, which
+// blurs the face more than either transform does (the PyTorch peer in
+// scripts/parity_torch.py, like any affine_grid pipeline, samples once).
+// Affine samples the source bilinearly with clamping inside the source
+// image's area (pixel squares, [-0.5, 47.5] in pixel-centre coordinates)
+// and 0 outside it, so a rotation's corners are 0 as with Rotate, and a
+// rotated crop shows the face around the crop instead of black where the
+// crop's rotated corners would be.
+type Affine struct {
+	Crop    *ResizedCrop // nil: no RandomResizedCrop
+	Pad     int          // PadCrop's padding (0: none)
+	FlipP   float64      // HFlip's probability (0: none)
+	Degrees float64      // Rotate's range (0: none)
+}
+
+// Apply implements Transform.
+func (t Affine) Apply(img, scratch []float32, rng *rand.Rand) {
+	top, left, h, w := 0, 0, Size, Size
+	if t.Crop != nil {
+		top, left, h, w = t.Crop.Params(rng)
+	}
+	var dx, dy int
+	if t.Pad > 0 {
+		dx = rng.IntN(2*t.Pad+1) - t.Pad
+		dy = rng.IntN(2*t.Pad+1) - t.Pad
+	}
+	flip := t.FlipP > 0 && rng.Float64() < t.FlipP
+	var a float64
+	if t.Degrees != 0 {
+		a = (2*rng.Float64() - 1) * t.Degrees * math.Pi / 180
+	}
+	cos, sin := float32(math.Cos(a)), float32(math.Sin(a))
+	sx, sy := float32(w)/Size, float32(h)/Size
+	const c = float32(Size-1) / 2
+	copy(scratch, img)
+	for y := range Size {
+		yc := float32(y) - c
+		for x := range Size {
+			xc := float32(x) - c
+			// Invert the transforms from the last to the first: rotation,
+			// flip, padded crop's shift, resized crop's scale and offset.
+			px := cos*xc + sin*yc + c
+			py := -sin*xc + cos*yc + c
+			if flip {
+				px = Size - 1 - px
+			}
+			px += float32(dx)
+			py += float32(dy)
+			px = float32(left) + (px+0.5)*sx - 0.5
+			py = float32(top) + (py+0.5)*sy - 0.5
+			img[y*Size+x] = bilinearClamp(scratch, px, py)
+		}
+	}
+}
+
+// bilinearClamp samples src at (x, y) (pixel centres at integers): 0 outside
+// the image's area [-0.5, Size-0.5]², bilinear with edge clamping inside it.
+func bilinearClamp(src []float32, x, y float32) float32 {
+	const lo, hi = -0.5, Size - 0.5
+	if x < lo || y < lo || x > hi || y > hi {
+		return 0
+	}
+	x = min(max(x, 0), Size-1)
+	y = min(max(y, 0), Size-1)
+	x0, y0 := min(int(x), Size-2), min(int(y), Size-2)
+	wx, wy := x-float32(x0), y-float32(y0)
+	i := y0*Size + x0
+	top := src[i] + (src[i+1]-src[i])*wx
+	bot := src[i+Size] + (src[i+Size+1]-src[i+Size])*wx
+	return top + (bot-top)*wy
+}
