@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -82,7 +83,12 @@ func (b *builder) conv(s *model.Scope, x *Node, k, out, stride, pad int, bias bo
 		kernelInit, biasInit = uniformInit(1/math.Sqrt(fanIn)), uniformInit(1/math.Sqrt(fanIn))
 	}
 	w := b.variable(s, "weight", kernelInit, k, k, in, out).NodeValue(x.Graph())
-	y := ConvFunc(b.convImpl)(x, w, stride, pad)
+	var y *Node
+	if b.cfg.Precision == PrecisionBF16 {
+		y = graph.ConvertDType(ConvFunc(b.convImpl)(graph.ConvertDType(x, dtypes.BFloat16), graph.ConvertDType(w, dtypes.BFloat16), stride, pad), dtypes.Float32)
+	} else {
+		y = ConvFunc(b.convImpl)(x, w, stride, pad)
+	}
 	if bias {
 		bv := b.variable(s, "bias", biasInit, out).NodeValue(x.Graph())
 		y = graph.Add(y, graph.Reshape(bv, 1, 1, 1, out))

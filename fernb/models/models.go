@@ -87,6 +87,23 @@ const (
 	BNFused BatchNormImpl = "fused"
 )
 
+// Precision names the number format of the convolutions (Config.Precision).
+type Precision string
+
+// Convolution precisions (Config.Precision).
+const (
+	// PrecisionF32, the default, computes everything in float32.
+	PrecisionF32 Precision = "f32"
+	// PrecisionBF16 computes each convolution in bfloat16, as PyTorch's
+	// CPU autocast does: its input and kernel are rounded to bfloat16
+	// (patch matrices included, so they take half the memory traffic), the
+	// product's result is converted back to float32. Weights, their
+	// gradients and updates, batch norm, the classifier and the loss stay
+	// float32. It pays where the CPU multiplies bfloat16 natively
+	// (AVX-512 BF16, AMX); `fer bench --precisions f32,bf16` measures it.
+	PrecisionBF16 Precision = "bf16"
+)
+
 // Init names a parameter initialisation (Config.Init).
 type Init string
 
@@ -125,6 +142,9 @@ type Config struct {
 	// Init selects the parameter initialisation: InitTorchvision ("" means
 	// it) or InitPyTorch.
 	Init Init `json:"init,omitempty"`
+	// Precision is the convolutions' number format: PrecisionF32 ("" means
+	// it) or PrecisionBF16.
+	Precision Precision `json:"precision,omitempty"`
 }
 
 // Validate reports the first invalid field.
@@ -154,6 +174,11 @@ func (c Config) Validate() error {
 	case "", InitTorchvision, InitPyTorch:
 	default:
 		return fmt.Errorf("models: unknown initialisation %q (want %s or %s)", c.Init, InitTorchvision, InitPyTorch)
+	}
+	switch c.Precision {
+	case "", PrecisionF32, PrecisionBF16:
+	default:
+		return fmt.Errorf("models: unknown precision %q (want %s or %s)", c.Precision, PrecisionF32, PrecisionBF16)
 	}
 	return nil
 }

@@ -125,6 +125,10 @@ type Config struct {
 	// the floating-point results.
 	Conv      models.ConvImpl      `json:"conv,omitempty" flag:"conv" help:"convolution implementation: auto (default: mixed on XLA CPU, im2col on the Go backend, native on CUDA), native, im2col or mixed (native where XLA CPU is faster, im2col elsewhere)"`
 	BatchNorm models.BatchNormImpl `json:"batch_norm,omitempty" flag:"batchnorm" help:"batch-norm implementation: auto (default: fused where the backend has the ops, i.e. XLA; graph on the Go backend), graph or fused (the backend's fused ops)"`
+	// Precision is the convolutions' number format: "f32" ("" means it) or
+	// "bf16" (models.PrecisionBF16: bfloat16 products, float32 weights and
+	// everything else, like PyTorch's CPU autocast).
+	Precision models.Precision `json:"precision,omitempty" flag:"precision" help:"convolution number format: f32 (default) or bf16 (bfloat16 products, float32 weights, like PyTorch's CPU autocast)"`
 	// ClassWeights is "none" or "balanced": weights n/(7·n_c) computed from
 	// the training split, used as torch's CrossEntropyLoss(weight=...)
 	// (a weighted mean over the batch).
@@ -236,7 +240,7 @@ func (c Config) Validate() error {
 // ModelConfig is the network part of the configuration.
 func (c Config) ModelConfig() models.Config {
 	return models.Config{Arch: c.Model, SmallStem: c.SmallStem, Dropout: c.Dropout, Seed: c.Seed, Init: c.Init,
-		Conv: c.Conv, BatchNorm: c.BatchNorm}
+		Conv: c.Conv, BatchNorm: c.BatchNorm, Precision: c.Precision}
 }
 
 // LRAt returns the learning rate used during epoch (0-based), as PyTorch's
