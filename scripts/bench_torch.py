@@ -165,7 +165,7 @@ def timed(fn, warmup, steps, what, budget=0.0, verbose=True):
     return times[0], times[warmup:]
 
 
-def bench(stem, batch, steps, warmup, infer_steps, channels_last, seed, device, budget):
+def bench(stem, batch, steps, warmup, infer_steps, channels_last, seed, device, budget, autocast=""):
     torch.manual_seed(seed)
     net = ResNet18(small_stem=(stem == "small"))
     mf = torch.channels_last if channels_last else torch.contiguous_format
@@ -176,13 +176,17 @@ def bench(stem, batch, steps, warmup, infer_steps, channels_last, seed, device, 
     xs = [torch.randn(batch, 1, 48, 48, generator=gen).to(device).contiguous(memory_format=mf) for _ in range(4)]
     ys = [torch.randint(0, 7, (batch,), generator=gen).to(device) for _ in range(4)]
     state = {"i": 0}
+    # --autocast bf16: PyTorch's automatic mixed precision on the device
+    # (convolutions and matmuls in bfloat16, weights and batch norm float32).
+    amp = lambda: torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast == "bf16")
 
     def train_step():
         i = state["i"] % len(xs)
         state["i"] += 1
         net.train()
         opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(net(xs[i]), ys[i])
+        with amp():
+            loss = F.cross_entropy(net(xs[i]), ys[i])
         loss.backward()
         opt.step()
         sync(device)
@@ -192,7 +196,7 @@ def bench(stem, batch, steps, warmup, infer_steps, channels_last, seed, device, 
         i = state["i"] % len(xs)
         state["i"] += 1
         net.eval()
-        with torch.inference_mode():
+        with torch.inference_mode(), amp():
             return net(xs[i]).sum().item()
 
     train_first, train_times = timed(train_step, warmup, steps, f"{stem} train", budget)
@@ -320,6 +324,7 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--budget", type=float, default=0, help="stop a phase's timed steps after this many seconds (at least 2 run)")
+    p.add_argument("--autocast", default="", help="bf16: run under torch.autocast to bfloat16 (default: float32)")
     p.add_argument("--profile", action="store_true", help="profile phases and convolutions instead (see above); one stem")
     p.add_argument("--formats", default="nchw,channels_last", help="--profile: memory formats, comma-separated: nchw, channels_last")
     p.add_argument("--conv-shapes", default="", help="--profile: JSON list of convolution shapes")
@@ -353,7 +358,10 @@ def main():
             p.error("--conv-steps must be >= 1, --conv-warmup >= 0")
         out["profile"] = profile(a, stems[0], device)
     else:
-        out["results"] = [bench(s, a.batch, a.steps, a.warmup, infer_steps, a.channels_last, a.seed, device, a.budget) for s in stems]
+        if a.autocast not in ("", "bf16"):
+            p.error(f"unknown --autocast {a.autocast!r} (want bf16)")
+        out["autocast"] = a.autocast
+        out["results"] = [bench(s, a.batch, a.steps, a.warmup, infer_steps, a.channels_last, a.seed, device, a.budget, a.autocast) for s in stems]
     json.dump(out, sys.stdout)
     print()
 

@@ -44,6 +44,7 @@ func runBench(args []string) error {
 	goStems := fs.String("go-stems", strings.Join(d.GoStems, ","), "stems also run on the go backend (small takes minutes per step there)")
 	convs := fs.String("convs", joinList(d.Convs), "convolutions of fernb/models measured on XLA, comma-separated: native, im2col, mixed, auto (go always runs auto = im2col)")
 	bns := fs.String("batchnorms", "auto", "batch-norm implementations of fernb/models measured on XLA, comma-separated: auto, graph, fused (a row each, per convolution)")
+	precs := fs.String("precisions", "f32", "convolution number formats measured on XLA, comma-separated: f32, bf16 (bf16 also runs PyTorch under CPU autocast to bfloat16; ratios pair equal precisions)")
 	noGo := fs.Bool("skip-go", false, "skip the go backend (same as leaving it out of --backends)")
 	torch := fs.String("torch", "on", "on or off: measure PyTorch CPU too")
 	torchDevice := fs.String("torch-device", d.TorchDevice, "PyTorch's device: cpu, or cuda on a GPU machine (with --backends xla:cuda)")
@@ -120,6 +121,7 @@ func runBench(args []string) error {
 	o.Stems, o.GoStems, o.NativeStems = splitList[string](*stems), splitList[string](*goStems), splitList[string](*nativeStems)
 	o.Convs = splitList[models.ConvImpl](*convs)
 	o.BatchNorms = splitList[models.BatchNormImpl](*bns)
+	o.Precisions = splitList[models.Precision](*precs)
 	var err error
 	if o.Torch, err = parseOnOff("--torch", *torch); err != nil {
 		return err

@@ -163,3 +163,32 @@ func TestTrainStopAtVal(t *testing.T) {
 		t.Fatalf("after --resume: %v, %+v", err, r)
 	}
 }
+
+// TestTrainStopAfter: --stop-after N trains the first N epochs of the
+// schedule, leaves the run stopped and resumable, and --resume finishes the
+// same schedule.
+func TestTrainStopAfter(t *testing.T) {
+	t.Setenv("FER_DATA", "")
+	run := filepath.Join(t.TempDir(), "run")
+	args := []string{"--model", "baseline", "--epochs", "3", "--max-steps", "1", "--batch", "8",
+		"--synthetic", "40", "--backend", "go", "--progress", "0", "--run", run}
+	if err := runTrain(append(slices.Clone(args), "--stop-after", "0")); err != nil {
+		t.Fatal(err) // 0: off, the whole run
+	}
+	if err := runTrain(append(slices.Clone(args), "--restart", "--stop-after", "2")); err != nil {
+		t.Fatal(err)
+	}
+	r, err := train.Open(run)
+	if err != nil || len(r.History) != 2 || r.Status.State != train.StateStopped || r.Config.Epochs != 3 {
+		t.Fatalf("after --stop-after 2: %v, %d epochs, status %+v", err, len(r.History), r.Status)
+	}
+	if err := runTrain(append(slices.Clone(args), "--stop-after", "-1")); err == nil || !strings.Contains(err.Error(), "--stop-after") {
+		t.Errorf("--stop-after -1: %v, want a refusal", err)
+	}
+	if err := runTrain(append(slices.Clone(args), "--resume")); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = train.Open(run); err != nil || r.Status.State != train.StateDone || len(r.History) != 3 {
+		t.Fatalf("after --resume: %v, %+v", err, r)
+	}
+}

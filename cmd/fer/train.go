@@ -162,6 +162,7 @@ func runTrain(args []string) error {
 	restart := fs.Bool("restart", false, "start over in --run: the run it holds is first moved aside into --run/replaced-<time>/")
 	every := fs.Duration("progress", 10*time.Second, "interval between step progress lines (0: epochs only)")
 	stopAt := fs.Float64("stop-at-val", 0, "stop after the first epoch whose val accuracy reaches this fraction (e.g. 0.60), print the time it took, and leave the run resumable (0: off)")
+	stopAfter := fs.Int("stop-after", 0, "stop after this epoch of the schedule, leaving the run resumable (0: train every epoch)")
 	df := addDataFlags(fs)
 	*df.trainval = stepTrainVal
 
@@ -207,9 +208,25 @@ func runTrain(args []string) error {
 		}
 		opts = append(opts, train.WithEpochEnd(hook))
 	}
+	if *stopAfter != 0 {
+		hook, err := train.StopAfter(*stopAfter)
+		if err != nil {
+			return fmt.Errorf("--stop-after: %w", err)
+		}
+		opts = append(opts, train.WithEpochEnd(hook))
+	}
 	res, err := train.Run(ctx, cfg, ds, *runDir, opts...)
 	if res != nil && res.Replaced != "" {
 		fmt.Fprintf(os.Stderr, "the run %s held before was moved to %s\n", *runDir, res.Replaced)
+	}
+	var limit *train.EpochLimit
+	if errors.As(err, &limit) {
+		left := "resumable with --resume"
+		if limit.Epoch == cfg.Epochs {
+			left = "that was its last epoch: the run is finished"
+		}
+		fmt.Printf("run %s: %v; %s\n", *runDir, limit, left)
+		return nil
 	}
 	var reached *train.TargetReached
 	if errors.As(err, &reached) {

@@ -70,6 +70,12 @@ type Options struct {
 	// on the XLA backends (models.BNAuto, BNGraph, BNFused), each a row per
 	// convolution; empty means BNAuto. The go backend always runs BNAuto.
 	BatchNorms []models.BatchNormImpl
+	// Precisions are the convolution number formats measured on the XLA
+	// backends (models.PrecisionF32, PrecisionBF16), each a row per
+	// convolution and batch norm; empty means f32. With bf16 the PyTorch
+	// peer also runs a second time under CPU autocast to bfloat16, and each
+	// ratio compares rows of the same precision.
+	Precisions []models.Precision
 	// Torch enables the PyTorch CPU peer.
 	Torch bool
 	// TorchDevice is PyTorch's device: "cpu" (default) or "cuda".
@@ -164,6 +170,8 @@ type Report struct {
 	Convs []models.ConvImpl `json:"convs"`
 	// BatchNorms are the batch-norm implementations measured on XLA.
 	BatchNorms []models.BatchNormImpl `json:"batch_norms,omitempty"`
+	// Precisions are the convolution number formats measured on XLA.
+	Precisions []models.Precision `json:"precisions,omitempty"`
 	// Backends describes each GoMLX backend measured.
 	Backends []BackendInfo `json:"backends"`
 	// Torch describes the PyTorch peer (nil when not run).
@@ -189,6 +197,11 @@ func Run(opts Options) (*Report, error) {
 	}
 	for _, bn := range opts.BatchNorms {
 		if err := (models.Config{Arch: models.ArchResNet18, BatchNorm: bn}).Validate(); err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+	}
+	for _, p := range opts.Precisions {
+		if err := (models.Config{Arch: models.ArchResNet18, Precision: p}).Validate(); err != nil {
 			return nil, fmt.Errorf("bench: %w", err)
 		}
 	}
@@ -220,7 +233,7 @@ func Run(opts Options) (*Report, error) {
 	r := &Report{Started: start.Format(time.RFC3339), GoVersion: runtime.Version(), CPU: cpu,
 		PeakGFLOPs: cpu.PeakFLOPs() / 1e9, PeakGFLOPsMeasuredClock: cpu.PeakFLOPsAt(cpu.MeasuredGHz) / 1e9, PeakFormula: PeakFormula, LoadBefore: loadAvg(),
 		XLAFlags: os.Getenv("XLA_FLAGS"), Batch: opts.Batch, Steps: opts.Steps, GoSteps: opts.GoSteps,
-		Stems: opts.Stems, Convs: opts.Convs, BatchNorms: opts.BatchNorms}
+		Stems: opts.Stems, Convs: opts.Convs, BatchNorms: opts.BatchNorms, Precisions: opts.Precisions}
 	// The peak is the CPU's: GPU measurements get no fraction.
 	cpuPeak := func(backend string) float64 {
 		if strings.Contains(backend, "cuda") {
@@ -295,38 +308,58 @@ func Run(opts Options) (*Report, error) {
 			if name == xla.KindGo || len(bns) == 0 {
 				bns = []models.BatchNormImpl{models.BNAuto}
 			}
+			precs := opts.Precisions
+			if name == xla.KindGo || len(precs) == 0 {
+				precs = []models.Precision{models.PrecisionF32}
+			}
 			for _, conv := range convs {
 				if conv == models.ConvNative && name == xla.KindCPU && !slices.Contains(opts.NativeStems, stem) {
 					say("skipping %s native/%s (not in --native-stems)", name, stem)
 					continue
 				}
 				for _, bn := range bns {
-					cfg, _ := StemConfig(stem, opts.Seed)
-					cfg.Conv, cfg.BatchNorm = conv, bn
-					m, err := MeasureGoMLX(st.b, name, cfg, opts.Batch, steps, cpuPeak(name), opts.Progress)
-					if err != nil {
-						m.Error = err.Error()
-						say("%s/%s failed: %v", m.Label(), stem, err)
-					} else {
-						ok++
+					for _, prec := range precs {
+						cfg, _ := StemConfig(stem, opts.Seed)
+						cfg.Conv, cfg.BatchNorm, cfg.Precision = conv, bn, prec
+						m, err := MeasureGoMLX(st.b, name, cfg, opts.Batch, steps, cpuPeak(name), opts.Progress)
+						if err != nil {
+							m.Error = err.Error()
+							say("%s/%s failed: %v", m.Label(), stem, err)
+						} else {
+							ok++
+						}
+						r.Measurements = append(r.Measurements, m)
 					}
-					r.Measurements = append(r.Measurements, m)
 				}
 			}
 		}
-		if opts.Torch {
+		torchPrecs := []models.Precision{models.PrecisionF32}
+		if slices.Contains(opts.Precisions, models.PrecisionBF16) {
+			torchPrecs = append(torchPrecs, models.PrecisionBF16)
+		}
+		for _, prec := range torchPrecs {
+			if !opts.Torch {
+				break
+			}
 			var m Measurement
 			var info TorchInfo
 			err := torchErr
+			args := opts.TorchArgs
+			if prec == models.PrecisionBF16 {
+				args = append(slices.Clone(args), "--autocast", "bf16")
+			}
 			if err == nil {
-				m, info, err = MeasureTorch(python, script, device, stem, opts.Batch, opts.Steps, threads, opts.Seed, cpuPeak("pytorch-"+device), opts.Progress, opts.TorchArgs...)
+				m, info, err = MeasureTorch(python, script, device, stem, opts.Batch, opts.Steps, threads, opts.Seed, cpuPeak("pytorch-"+device), opts.Progress, args...)
 			}
 			if err != nil {
 				m = Measurement{Backend: "pytorch-" + device, Stem: stem, Batch: opts.Batch, Error: err.Error()}
-				say("pytorch-%s/%s failed: %v", device, stem, err)
+				say("pytorch-%s/%s %s failed: %v", device, stem, prec, err)
 			} else {
 				ok++
 				r.Torch = &info
+			}
+			if prec == models.PrecisionBF16 {
+				m.Precision = prec
 			}
 			r.Measurements = append(r.Measurements, m)
 		}
@@ -340,7 +373,16 @@ func Run(opts Options) (*Report, error) {
 	return r, nil
 }
 
-// ratios divides each GoMLX measurement by PyTorch's on the same stem.
+// precision is m's precision, "" read as f32.
+func precision(m Measurement) models.Precision {
+	if m.Precision == "" {
+		return models.PrecisionF32
+	}
+	return m.Precision
+}
+
+// ratios divides each GoMLX measurement by PyTorch's on the same stem and
+// precision.
 func ratios(ms []Measurement) []Ratio {
 	var out []Ratio
 	for _, t := range ms {
@@ -348,10 +390,10 @@ func ratios(ms []Measurement) []Ratio {
 			continue
 		}
 		for _, m := range ms {
-			if IsTorch(m.Backend) || m.Stem != t.Stem || m.Error != "" {
+			if IsTorch(m.Backend) || m.Stem != t.Stem || m.Error != "" || precision(m) != precision(t) {
 				continue
 			}
-			out = append(out, Ratio{Stem: m.Stem, Backend: m.Label(), Peer: t.Backend,
+			out = append(out, Ratio{Stem: m.Stem, Backend: m.Label(), Peer: t.Label(),
 				Train: m.TrainImagesPerSec / t.TrainImagesPerSec, Infer: m.InferImagesPerSec / t.InferImagesPerSec})
 		}
 	}

@@ -41,6 +41,9 @@ type Measurement struct {
 	Conv models.ConvImpl `json:"conv,omitempty"`
 	// BatchNorm is the batch-norm implementation asked of fernb/models ("" = auto).
 	BatchNorm models.BatchNormImpl `json:"batch_norm,omitempty"`
+	// Precision is the convolutions' number format ("" = f32); for the
+	// PyTorch peer, "bf16" means CPU autocast to bfloat16.
+	Precision models.Precision `json:"precision,omitempty"`
 	// Batch is the number of images per step.
 	Batch int `json:"batch"`
 	// Warmup is the number of untimed steps after the first.
@@ -92,6 +95,9 @@ func (m Measurement) Label() string {
 	}
 	if m.BatchNorm != "" && m.BatchNorm != models.BNAuto {
 		parts = append(parts, "bn "+string(m.BatchNorm))
+	}
+	if m.Precision != "" && m.Precision != models.PrecisionF32 {
+		parts = append(parts, string(m.Precision))
 	}
 	if len(parts) == 0 {
 		return m.Backend
@@ -164,7 +170,7 @@ func MeasureGoMLX(backend compute.Backend, backendName string, cfg models.Config
 	if cfg.SmallStem {
 		stem = StemSmall
 	}
-	m := Measurement{Backend: backendName, Stem: stem, Conv: cfg.Conv, BatchNorm: cfg.BatchNorm, Batch: batch, Warmup: steps.Warmup}
+	m := Measurement{Backend: backendName, Stem: stem, Conv: cfg.Conv, BatchNorm: cfg.BatchNorm, Precision: cfg.Precision, Batch: batch, Warmup: steps.Warmup}
 	if steps.Train < 1 || steps.Infer < 1 || steps.Warmup < 0 {
 		return m, fmt.Errorf("bench: steps %+v: need >= 1 timed steps and >= 0 warm-up", steps)
 	}

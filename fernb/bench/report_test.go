@@ -44,11 +44,15 @@ func TestRatiosAndOutput(t *testing.T) {
 			{Backend: "xla:cpu", Conv: "im2col", Stem: StemStandard, TrainImagesPerSec: 150, InferImagesPerSec: 400},
 			{Backend: "go", Stem: StemStandard, TrainImagesPerSec: 10, InferImagesPerSec: 40},
 			{Backend: TorchBackend, Stem: StemStandard, TrainImagesPerSec: 100, InferImagesPerSec: 200},
+			{Backend: "xla:cpu", Conv: "im2col", Precision: "bf16", Stem: StemStandard, TrainImagesPerSec: 240, InferImagesPerSec: 600},
+			{Backend: TorchBackend, Precision: "bf16", Stem: StemStandard, TrainImagesPerSec: 200, InferImagesPerSec: 300},
 			{Backend: "xla:cpu", Stem: StemSmall, TrainImagesPerSec: 30},
 			{Backend: TorchBackend, Stem: StemSmall, Error: "no torch"},
 		}}
 	r.Ratios = ratios(r.Measurements)
-	want := []Ratio{{StemStandard, "xla:cpu (im2col)", TorchBackend, 1.5, 2}, {StemStandard, "go", TorchBackend, 0.1, 0.2}}
+	// Each GoMLX row against the peer of its own precision only.
+	want := []Ratio{{StemStandard, "xla:cpu (im2col)", TorchBackend, 1.5, 2}, {StemStandard, "go", TorchBackend, 0.1, 0.2},
+		{StemStandard, "xla:cpu (im2col, bf16)", TorchBackend + " (bf16)", 1.2, 2}}
 	if len(r.Ratios) != len(want) {
 		t.Fatalf("ratios %+v, want %+v", r.Ratios, want)
 	}
@@ -79,7 +83,7 @@ func TestRatiosAndOutput(t *testing.T) {
 	if err := json.Unmarshal(raw, &back); err != nil {
 		t.Fatal(err)
 	}
-	if len(back.Measurements) != 5 || back.Ratios[0].Train != 1.5 {
+	if len(back.Measurements) != 7 || back.Ratios[0].Train != 1.5 || back.Measurements[3].Precision != models.PrecisionBF16 {
 		t.Errorf("JSON round trip lost data: %+v", back)
 	}
 }
@@ -89,6 +93,7 @@ func TestRunRejectsBadOptions(t *testing.T) {
 		func(o *Options) { o.Batch = 0 },
 		func(o *Options) { o.Stems = []string{"huge"} },
 		func(o *Options) { o.Stems = nil },
+		func(o *Options) { o.Precisions = []models.Precision{"fp8"} },
 		func(o *Options) { o.Backends, o.Torch = nil, false },
 		func(o *Options) { o.Convs = []models.ConvImpl{"fft"} },
 	}

@@ -47,3 +47,34 @@ func StopAtVal(target float64) (EpochEnd, error) {
 		return nil
 	}, nil
 }
+
+// EpochLimit is the error a StopAfter hook ends training with: the session
+// trained up to its epoch limit. The run is "stopped" and resumable with
+// WithResume (it continues the same schedule), or "done" when Epoch was its
+// last.
+type EpochLimit struct {
+	// Epoch is the epoch after which training stopped.
+	Epoch int
+}
+
+// Error implements error.
+func (e *EpochLimit) Error() string {
+	return fmt.Sprintf("stopped after epoch %d as asked", e.Epoch)
+}
+
+// StopAfter returns an epoch-end hook (for WithEpochEnd) that ends training
+// with an *EpochLimit after epoch (1-based) of the run's schedule: the first
+// epochs of a longer schedule, e.g. to compare them with a peer's, with the
+// learning rate the full schedule gives them. A resumed run that is already
+// past epoch stops after its next epoch.
+func StopAfter(epoch int) (EpochEnd, error) {
+	if epoch < 1 {
+		return nil, fmt.Errorf("train: stop after epoch %d: want >= 1", epoch)
+	}
+	return func(ep Epoch) error {
+		if ep.Epoch >= epoch {
+			return &EpochLimit{Epoch: ep.Epoch}
+		}
+		return nil
+	}, nil
+}

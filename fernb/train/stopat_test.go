@@ -34,3 +34,19 @@ func TestStopAtVal(t *testing.T) {
 		}
 	}
 }
+
+func TestStopAfter(t *testing.T) {
+	if _, err := StopAfter(0); err == nil {
+		t.Error("StopAfter(0): no error")
+	}
+	hook, err := StopAfter(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for e, stop := range map[int]bool{1: false, 2: true, 3: true} {
+		var lim *EpochLimit
+		if got := errors.As(hook(Epoch{Epoch: e}), &lim); got != stop || (got && lim.Epoch != e) {
+			t.Errorf("epoch %d: stopped %v (%v), want %v", e, got, lim, stop)
+		}
+	}
+}
