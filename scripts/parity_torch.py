@@ -27,9 +27,11 @@ The initialisation follows the config's "init": "torchvision" (fernb's
 default: Kaiming-normal fan_out kernels) or "pytorch" (PyTorch's layer
 defaults, about 2.4x smaller kernels: a larger effective learning rate
 under batch norm, so a different training curve). Augmentation runs on
-batches with affine_grid/grid_sample (bilinear, zero fill), as fernb's host
-pipeline does on each image; random streams differ from fernb's, so runs
-agree in distribution, not bit for bit.
+batches with affine_grid/grid_sample (bilinear, zero fill): one resample per
+image, as fernb's host pipeline does with "single_resample" (without it fernb
+resamples once per transform, as torchvision does); random streams differ
+from fernb's, so runs agree in distribution, not bit for bit. A config with
+"precision": "bf16" trains under CPU autocast to bfloat16.
 """
 import argparse
 import json
@@ -181,6 +183,11 @@ def main():
     out = open(args.out, "w") if args.out else None
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, train {len(ytr)}, val {len(yva)}, "
           f"{steps} steps of {bs}", file=sys.stderr)
+    # "precision": "bf16" = fernb's bfloat16 convolutions; here PyTorch's CPU
+    # autocast (convolutions and matmuls in bfloat16, the rest float32).
+    if cfg.get("precision", "f32") not in ("f32", "", "bf16"):
+        sys.exit(f"unknown precision {cfg['precision']!r}")
+    amp = lambda: torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.get("precision") == "bf16")
     sum_s, best = 0.0, 0.0
     for epoch in range(epochs):
         t0 = time.time()
@@ -193,8 +200,9 @@ def main():
             y = ytr[idx]
             for group in opt.param_groups:
                 group["lr"] = lr_at_step(cfg, epoch, step, steps)
-            logits = model(x)
-            loss = F.cross_entropy(logits, y, label_smoothing=cfg.get("label_smoothing", 0.0))
+            with amp():
+                logits = model(x)
+                loss = F.cross_entropy(logits, y, label_smoothing=cfg.get("label_smoothing", 0.0))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -203,7 +211,7 @@ def main():
         train_s = time.time() - t0
         model.eval()
         vc = 0
-        with torch.no_grad():
+        with torch.no_grad(), amp():
             for i in range(0, len(yva), 512):
                 x = (xva[i:i + 512].float() / 255 - mean) / std
                 vc += int((model(x).argmax(1) == yva[i:i + 512]).sum())
