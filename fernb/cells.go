@@ -15,6 +15,7 @@ import (
 	"github.com/fernb/fernb/fernb/notebook"
 	"github.com/fernb/fernb/fernb/train"
 	"github.com/fernb/fernb/plots"
+	"github.com/fernb/fernb/plots/inline"
 	"github.com/janpfeifer/gonb/gonbui"
 )
 
@@ -32,11 +33,11 @@ func Must[T any](v T, err error) T {
 // hardware) as Markdown in a notebook, or prints it elsewhere.
 func (s *Study) ShowHeader() { showMarkdown(s.Describe()) }
 
-// showMarkdown displays Markdown in a notebook (plots.ShowMarkdown) and
+// showMarkdown displays Markdown in a notebook (inline.Markdown) and
 // prints it outside one.
 func showMarkdown(md string) {
 	if gonbui.IsNotebook {
-		plots.ShowMarkdown(md)
+		inline.Markdown(md)
 		return
 	}
 	fmt.Println(md)
@@ -195,7 +196,7 @@ func (n *Notebook) show(f *plots.Figure, err error) error {
 		fmt.Printf("figure %s: %s\n", f.Name, filepath.Join(s.PlotsDir, f.Name+".png"))
 		return nil
 	}
-	return f.Show()
+	return inline.Show(f)
 }
 
 // Header shows the study's description: data, scale, backend, hardware.

@@ -11,6 +11,7 @@ import (
 	"github.com/fernb/fernb/fernb/run"
 	"github.com/fernb/fernb/fernb/train"
 	"github.com/fernb/fernb/plots"
+	"github.com/fernb/fernb/plots/inline"
 )
 
 // Show displays a figure inline (in a notebook) and saves it as a PNG in the
@@ -26,7 +27,7 @@ func (s *Study) Show(f *plots.Figure, err error) (string, error) {
 	if err := f.Save(path); err != nil {
 		return "", err
 	}
-	return path, f.Show()
+	return path, inline.Show(f)
 }
 
 // figName makes a file-name-safe figure name (run.FigName).

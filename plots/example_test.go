@@ -24,7 +24,7 @@ func ExampleCurves() {
 		fmt.Println(err)
 		return
 	}
-	_ = fig.Show() // inline in GoNB; no-op elsewhere
+	// In a notebook, inline.Show(fig) (package plots/inline) displays it.
 	dir, _ := os.MkdirTemp("", "plots")
 	defer os.RemoveAll(dir)
 	paths, err := fig.SaveAll(dir, "curves", "png", "svg")

@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/fernb/fernb/fernb/atomicfile"
-	"github.com/janpfeifer/gonb/gonbui"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -24,7 +23,7 @@ import (
 // (print quality).
 const DefaultDPI = 300
 
-// ScreenDPI is the PNG resolution used by Show. The image is displayed at its
+// ScreenDPI is the PNG resolution of HTML (inline display). The image is displayed at its
 // physical size (96 CSS pixels per inch); 110 dpi keeps it a little sharper
 // than the screen while a notebook with a few dozen figures stays under 2 MB
 // (exports use DefaultDPI).
@@ -165,26 +164,10 @@ func (f *Figure) SaveAll(dir, base string, formats ...string) ([]string, error) 
 	return paths, nil
 }
 
-// Show displays the figure inline when running inside a GoNB notebook, as a
-// ScreenDPI PNG shown at the figure's physical size, and waits until the
-// notebook received it. Outside a notebook it does nothing and returns nil.
-func (f *Figure) Show() error {
-	if !gonbui.IsNotebook {
-		return nil
-	}
-	h, err := f.HTML()
-	if err != nil {
-		return err
-	}
-	gonbui.DisplayHTML(h)
-	gonbui.Sync()
-	return gonbui.Error()
-}
-
 // HTML returns the figure as an HTML <img> element holding a ScreenDPI PNG
 // shown at the figure's physical size, with the figure's Name as its alt
-// text: what Show displays, for views updated in place
-// (gonbui.UpdateHTML).
+// text: what package inline displays in a notebook, also for views updated
+// in place (gonbui.UpdateHTML).
 func (f *Figure) HTML() (string, error) {
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, f.Image(ScreenDPI)); err != nil {
@@ -192,30 +175,6 @@ func (f *Figure) HTML() (string, error) {
 	}
 	return fmt.Sprintf(`<img src="data:image/png;base64,%s" style="width:%.0fpx;max-width:100%%" alt="%s"/>`,
 		base64.StdEncoding.EncodeToString(buf.Bytes()), f.Width.Points()*96/72, htmlAttr(f.Name)), nil
-}
-
-// Show displays each figure inline in a GoNB notebook (see Figure.Show); it
-// is a no-op outside a notebook.
-func Show(figs ...*Figure) error {
-	for _, f := range figs {
-		if f == nil {
-			continue
-		}
-		if err := f.Show(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// ShowMarkdown displays Markdown (e.g. a ComparisonTable) in a GoNB
-// notebook; outside a notebook it does nothing.
-func ShowMarkdown(md string) {
-	if !gonbui.IsNotebook {
-		return
-	}
-	gonbui.DisplayMarkdown(md)
-	gonbui.Sync()
 }
 
 func htmlAttr(s string) string {
