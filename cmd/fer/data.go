@@ -4,11 +4,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
-	"github.com/fernb/fernb/fernb/atomicfile"
 	"github.com/fernb/fernb/fernb/data"
 	"github.com/fernb/fernb/fernb/recipe"
 )
@@ -90,32 +87,18 @@ func runData(args []string) error {
 	return nil
 }
 
-// writeSplitLists writes train.tsv, val.tsv and test.tsv into dir: each
-// image's source and label, after the val split, and beside each the decoded
-// pixels (NAME.u8: 48x48 bytes per image, in the same order), so that a peer (e.g.
-// scripts/parity_torch.py) trains and validates on exactly fer train's split.
+// writeSplitLists splits val off ds (when it has no val split) with frac and
+// seed, as fer train does, and writes every split's list and pixels into
+// dir (data.Dataset.WriteSplits).
 func writeSplitLists(ds *data.Dataset, dir string, frac float64, seed uint64) error {
 	if ds.Val == nil {
 		if err := ds.SplitVal(frac, seed); err != nil {
 			return err
 		}
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+	files, err := ds.WriteSplits(dir)
+	for _, f := range files {
+		fmt.Printf("%s: %d images, fingerprint %s\n", f.List, f.Images, f.Fingerprint)
 	}
-	for _, sp := range ds.Splits() {
-		var b strings.Builder
-		for i := range sp.Len() {
-			fmt.Fprintf(&b, "%s\t%d\n", sp.Sources[i], sp.Labels[i])
-		}
-		path := filepath.Join(dir, sp.Name+".tsv")
-		if err := atomicfile.WriteFile(path, []byte(b.String())); err != nil {
-			return err
-		}
-		if err := atomicfile.WriteFile(filepath.Join(dir, sp.Name+".u8"), sp.Pixels); err != nil {
-			return err
-		}
-		fmt.Printf("%s: %d images, fingerprint %s\n", path, sp.Len(), sp.Fingerprint())
-	}
-	return nil
+	return err
 }
