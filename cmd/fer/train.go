@@ -219,22 +219,12 @@ func runTrain(args []string) error {
 	if res != nil && res.Replaced != "" {
 		fmt.Fprintf(os.Stderr, "the run %s held before was moved to %s\n", *runDir, res.Replaced)
 	}
-	var limit *train.EpochLimit
-	if errors.As(err, &limit) {
-		left := "resumable with --resume"
-		if limit.Epoch == cfg.Epochs {
-			left = "that was its last epoch: the run is finished"
-		}
-		fmt.Printf("run %s: %v; %s\n", *runDir, limit, left)
-		return nil
-	}
-	var reached *train.TargetReached
-	if errors.As(err, &reached) {
+	if epoch, ok := stoppedByHook(err); ok {
 		left := "stopped there, resumable with --resume"
-		if reached.Epoch.Epoch == cfg.Epochs {
+		if epoch == cfg.Epochs {
 			left = "that was its last epoch: the run is finished"
 		}
-		fmt.Printf("run %s: %v; %s\n", *runDir, reached, left)
+		fmt.Printf("run %s: %v; %s\n", *runDir, err, left)
 		return nil
 	}
 	if err != nil {
@@ -245,6 +235,20 @@ func runTrain(args []string) error {
 	}
 	fmt.Printf("run %s: %s; best epoch %d (val acc %.2f%%); backend %s\n", res.Dir, res.Status.State, res.Status.BestEpoch, 100*res.Status.BestValAcc, res.Status.Backend)
 	return nil
+}
+
+// stoppedByHook tells whether err is the stop of --stop-after or
+// --stop-at-val (not a failure), and after which epoch.
+func stoppedByHook(err error) (epoch int, ok bool) {
+	var limit *train.EpochLimit
+	var reached *train.TargetReached
+	switch {
+	case errors.As(err, &limit):
+		return limit.Epoch, true
+	case errors.As(err, &reached):
+		return reached.Epoch.Epoch, true
+	}
+	return 0, false
 }
 
 // stopSignals stop training the way Ctrl-C does: SIGINT, and SIGTERM (docker
