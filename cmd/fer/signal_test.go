@@ -123,13 +123,31 @@ func TestTrainRestart(t *testing.T) {
 	}
 }
 
+// threeEpochArgs are fer train's arguments for a 3-epoch baseline run of one
+// step per epoch on 40 synthetic faces into run.
+func threeEpochArgs(run string) []string {
+	return []string{"--model", "baseline", "--epochs", "3", "--max-steps", "1", "--batch", "8",
+		"--synthetic", "40", "--backend", "go", "--progress", "0", "--run", run}
+}
+
+// resumeToDone resumes the stopped run trained with args and checks that it
+// ends done with all 3 epochs.
+func resumeToDone(t *testing.T, args []string, run string) {
+	t.Helper()
+	if err := runTrain(append(slices.Clone(args), "--resume")); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := train.Open(run); err != nil || r.Status.State != train.StateDone || len(r.History) != 3 {
+		t.Fatalf("after --resume: %v, %+v", err, r)
+	}
+}
+
 // TestTrainStopAtVal: --stop-at-val stops after the first epoch whose val
 // accuracy reaches the target, says when, and leaves the run resumable.
 func TestTrainStopAtVal(t *testing.T) {
 	t.Setenv("FER_DATA", "")
 	run := filepath.Join(t.TempDir(), "run")
-	args := []string{"--model", "baseline", "--epochs", "3", "--max-steps", "1", "--batch", "8",
-		"--synthetic", "40", "--backend", "go", "--progress", "0", "--run", run}
+	args := threeEpochArgs(run)
 	// Any val accuracy is >= 1e-9 except 0: a fraction of 40 synthetic faces
 	// right by chance after epoch 1 or 2 at the latest is all but certain;
 	// the check below reads what happened.
@@ -156,12 +174,7 @@ func TestTrainStopAtVal(t *testing.T) {
 	if err := runTrain(append(slices.Clone(args), "--stop-at-val", "1.5")); err == nil || !strings.Contains(err.Error(), "--stop-at-val") {
 		t.Errorf("--stop-at-val 1.5: %v, want a refusal", err)
 	}
-	if err := runTrain(append(slices.Clone(args), "--resume")); err != nil {
-		t.Fatal(err)
-	}
-	if r, err = train.Open(run); err != nil || r.Status.State != train.StateDone || len(r.History) != 3 {
-		t.Fatalf("after --resume: %v, %+v", err, r)
-	}
+	resumeToDone(t, args, run)
 }
 
 // TestTrainStopAfter: --stop-after N trains the first N epochs of the
@@ -170,8 +183,7 @@ func TestTrainStopAtVal(t *testing.T) {
 func TestTrainStopAfter(t *testing.T) {
 	t.Setenv("FER_DATA", "")
 	run := filepath.Join(t.TempDir(), "run")
-	args := []string{"--model", "baseline", "--epochs", "3", "--max-steps", "1", "--batch", "8",
-		"--synthetic", "40", "--backend", "go", "--progress", "0", "--run", run}
+	args := threeEpochArgs(run)
 	if err := runTrain(append(slices.Clone(args), "--stop-after", "0")); err != nil {
 		t.Fatal(err) // 0: off, the whole run
 	}
@@ -185,10 +197,5 @@ func TestTrainStopAfter(t *testing.T) {
 	if err := runTrain(append(slices.Clone(args), "--stop-after", "-1")); err == nil || !strings.Contains(err.Error(), "--stop-after") {
 		t.Errorf("--stop-after -1: %v, want a refusal", err)
 	}
-	if err := runTrain(append(slices.Clone(args), "--resume")); err != nil {
-		t.Fatal(err)
-	}
-	if r, err = train.Open(run); err != nil || r.Status.State != train.StateDone || len(r.History) != 3 {
-		t.Fatalf("after --resume: %v, %+v", err, r)
-	}
+	resumeToDone(t, args, run)
 }

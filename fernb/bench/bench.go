@@ -333,14 +333,14 @@ func Run(opts Options) (*Report, error) {
 				}
 			}
 		}
-		torchPrecs := []models.Precision{models.PrecisionF32}
-		if slices.Contains(opts.Precisions, models.PrecisionBF16) {
-			torchPrecs = append(torchPrecs, models.PrecisionBF16)
+		var torchPrecs []models.Precision // the peer runs in f32, and under autocast for bf16 rows
+		if opts.Torch {
+			torchPrecs = append(torchPrecs, models.PrecisionF32)
+			if slices.Contains(opts.Precisions, models.PrecisionBF16) {
+				torchPrecs = append(torchPrecs, models.PrecisionBF16)
+			}
 		}
 		for _, prec := range torchPrecs {
-			if !opts.Torch {
-				break
-			}
 			var m Measurement
 			var info TorchInfo
 			err := torchErr
