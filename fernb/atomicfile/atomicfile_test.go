@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 )
 
@@ -61,5 +62,83 @@ func TestIsTemp(t *testing.T) {
 		if got := IsTemp(name); got != want {
 			t.Errorf("IsTemp(%q) = %v, want %v", name, got, want)
 		}
+	}
+}
+
+// TestFolderSyncReported: a failed folder sync after the rename is an error
+// (a *FolderSyncError; the new content is in place), except EINVAL and
+// ENOTSUP, which filesystems that cannot sync folders return.
+func TestFolderSyncReported(t *testing.T) {
+	orig := syncDir
+	t.Cleanup(func() { syncDir = orig })
+	for _, c := range []struct {
+		name    string
+		syncErr error
+		wantErr bool
+	}{
+		{"ok", nil, false},
+		{"EIO", syscall.EIO, true},
+		{"wrapped EIO", &os.PathError{Op: "sync", Path: "d", Err: syscall.EIO}, true},
+		{"EINVAL (folder fsync unsupported)", &os.PathError{Op: "sync", Path: "d", Err: syscall.EINVAL}, false},
+		{"ENOTSUP", syscall.ENOTSUP, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var synced []string
+			syncDir = func(d string) error { synced = append(synced, d); return c.syncErr }
+			path := filepath.Join(dir, "f")
+			for _, write := range []func() error{
+				func() error { return WriteFile(path, []byte("new")) },
+				func() error {
+					tmp := filepath.Join(dir, ".f.tmp-x")
+					if err := os.WriteFile(tmp, []byte("new"), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					return Replace(tmp, path)
+				},
+			} {
+				os.WriteFile(path, []byte("old"), 0o644)
+				synced = nil
+				err := write()
+				var fse *FolderSyncError
+				if got := errors.As(err, &fse); got != c.wantErr || (err != nil) != c.wantErr {
+					t.Errorf("error %v, want a FolderSyncError: %v", err, c.wantErr)
+				}
+				if c.wantErr && !errors.Is(err, syscall.EIO) {
+					t.Errorf("error %v does not wrap EIO", err)
+				}
+				if len(synced) != 1 || filepath.Clean(synced[0]) != filepath.Clean(dir) {
+					t.Errorf("folders synced: %q, want [%s]", synced, dir)
+				}
+				if b, _ := os.ReadFile(path); string(b) != "new" {
+					t.Errorf("content %q after the rename, want new", b)
+				}
+			}
+		})
+	}
+}
+
+// TestReplace: Replace puts a finished file in place; when it cannot (tmp
+// missing), the old file is untouched.
+func TestReplace(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "nb.ipynb")
+	os.WriteFile(path, []byte("old"), 0o644)
+	if err := Replace(filepath.Join(dir, ".nb.ipynb.tmp-missing"), path); err == nil {
+		t.Error("Replace of a missing temporary file: no error")
+	}
+	if b, _ := os.ReadFile(path); string(b) != "old" {
+		t.Errorf("content %q after a failed Replace, want old", b)
+	}
+	tmp := filepath.Join(dir, ".nb.ipynb.tmp-1.ipynb")
+	os.WriteFile(tmp, []byte("new"), 0o644)
+	if err := Replace(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "new" {
+		t.Errorf("content %q, want new", b)
+	}
+	if _, err := os.Stat(tmp); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("temporary file still there: %v", err)
 	}
 }
