@@ -5,8 +5,11 @@
 //	fer data  --data PATH         data-quality summary of a FER2013 copy
 //	fer train / eval / predict    train a model, evaluate a run, classify images
 //	fer plot  --run DIR --out DIR export the standard figures of a run
+//	fer table RUN...              accuracy table of runs and their evaluations
 //	fer bench                     speed benchmarks against peers
 //	fer report                    run the report notebook headless
+//	fer notebooks                 execute every notebook headless and check it (CI)
+//	fer cache                     fernb's files outside the checkout; clean, verify
 //
 // Run "fer help" for the list, "fer CMD -h" for a command's flags.
 package main
