@@ -15,6 +15,10 @@
 // honoured or fails with an error that names the paths searched and the
 // command that installs the plugin: never a silent fallback.
 //
+// The plugin's SHA-256 is checked against the pinned ones (KnownPlugins)
+// before it is loaded: an unknown plugin gets a warning, or a refusal with
+// FERNB_PLUGIN_STRICT=1 or FERNB_PLUGIN_SHA256=<hex>.
+//
 // fernb always hands go-xla an absolute plugin path, so go-xla's own
 // auto-installer (which downloads from GitHub) never runs.
 package xla
@@ -74,6 +78,10 @@ type Choice struct {
 	PJRTVersion string
 	// Devices is the number of devices of the backend (filled in by New).
 	Devices int
+	// PluginSHA256 is the plugin file's hex SHA-256 and PluginKnown where
+	// it comes from, "" if it is not one fernb pinned (filled in by New for
+	// XLA backends; see VerifyPlugin).
+	PluginSHA256, PluginKnown string
 }
 
 // String returns a one-line summary of the choice.
@@ -386,6 +394,10 @@ var pjrtVersionRe = regexp.MustCompile(`\bv(\d+\.\d+)\b`)
 // New chooses a backend as Choose does and creates it. The returned Choice
 // also carries the backend's description, PJRT version and device count.
 //
+// Before an XLA plugin is loaded its SHA-256 is compared with the pinned
+// ones (VerifyPlugin): an unknown plugin is loaded with a warning, or refused
+// when FERNB_PLUGIN_STRICT=1 or FERNB_PLUGIN_SHA256 ask for it.
+//
 // For the CUDA plugin from a pip virtualenv it points XLA at the NVIDIA
 // libraries beside it (XLA_FLAGS=--xla_gpu_cuda_data_dir) unless XLA_FLAGS
 // already says where.
@@ -393,6 +405,13 @@ func New(request string) (compute.Backend, Choice, error) {
 	c, err := Choose(request)
 	if err != nil {
 		return nil, c, err
+	}
+	if c.PluginPath != "" {
+		pc, err := VerifyPlugin(c.PluginPath)
+		c.PluginSHA256, c.PluginKnown = pc.SHA256, pc.Known
+		if err != nil {
+			return nil, c, err
+		}
 	}
 	if c.Kind == KindCUDA {
 		setCUDADataDir(c.PluginPath)

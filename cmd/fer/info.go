@@ -42,6 +42,9 @@ func runInfo(args []string) error {
 	b, c, err := xla.New(*backend)
 	if err != nil {
 		fmt.Printf("backend     %s: ERROR\n", c.Requested)
+		if c.PluginSHA256 != "" {
+			fmt.Printf("  plugin    %s\n  sha256    %s\n", c.PluginPath, c.PluginSHA256)
+		}
 		return err
 	}
 	defer b.Finalize()
@@ -49,11 +52,11 @@ func runInfo(args []string) error {
 	fmt.Printf("  why       %s\n", c.Reason)
 	if c.PluginPath != "" {
 		fmt.Printf("  plugin    %s\n", c.PluginPath)
-		if sum, err := fileSHA256(c.PluginPath); err == nil {
-			fmt.Printf("  sha256    %s\n", sum)
-		} else {
-			fmt.Printf("  sha256    ERROR: %v\n", err)
+		known := "UNKNOWN: not a plugin fernb pinned (" + xla.PluginStrictEnv + "=1 refuses it)"
+		if c.PluginKnown != "" {
+			known = "known: " + c.PluginKnown
 		}
+		fmt.Printf("  sha256    %s (%s)\n", c.PluginSHA256, known)
 		fmt.Printf("  PJRT      %s\n", c.PJRTVersion)
 	}
 	fmt.Printf("  devices   %d\n", c.Devices)
