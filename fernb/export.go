@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/fernb/fernb/fernb/atomicfile"
 	"github.com/fernb/fernb/fernb/recipe"
@@ -24,9 +25,18 @@ var ExportFormats = []string{"png", "svg", "pdf"}
 // the order they were first shown.
 const shownFile = "shown.txt"
 
+// shownMu serialises keepFigure's read-append-rewrite of shownFile within
+// this process. Across processes nothing is locked: the cells of one
+// notebook kernel (one session folder) run one at a time, and a lost name
+// only drops that figure from Export, never corrupts the list.
+var shownMu sync.Mutex
+
 // keepFigure saves f in every ExportFormats into dir (replacing an older
 // figure of the same name) and records its name in dir's list of figures
-// shown.
+// shown. The list is rewritten atomically (atomicfile: read, append, write
+// a temporary file, rename), so a process killed while writing leaves the
+// old list or the new, never a half-written name; and the figure's files
+// are written before its name, so every name listed has its files.
 func keepFigure(dir string, f *plots.Figure) error {
 	if dir == "" {
 		return errors.New("no session folder to keep figures in")
@@ -37,19 +47,14 @@ func keepFigure(dir string, f *plots.Figure) error {
 	if _, err := f.SaveAll(dir, f.Name, ExportFormats...); err != nil {
 		return err
 	}
+	shownMu.Lock()
+	defer shownMu.Unlock()
 	names, err := shownFigures(dir)
 	if err != nil || slices.Contains(names, f.Name) {
 		return err
 	}
-	lf, err := os.OpenFile(filepath.Join(dir, shownFile), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := fmt.Fprintln(lf, f.Name); err != nil {
-		lf.Close()
-		return err
-	}
-	return lf.Close()
+	names = append(names, f.Name)
+	return atomicfile.WriteFile(filepath.Join(dir, shownFile), []byte(strings.Join(names, "\n")+"\n"))
 }
 
 // shownFigures returns the names of the figures kept in a session folder,
