@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"time"
 
+	"github.com/fernb/fernb/fernb/atomicfile"
 	"github.com/fernb/fernb/fernb/data"
 	"github.com/fernb/fernb/fernb/notebook"
 	"github.com/fernb/fernb/fernb/recipe"
@@ -67,12 +70,48 @@ func runReport(args []string) error {
 	if limit <= 0 {
 		limit = -1 // no limit: progress lines above show it is alive
 	}
-	if err := notebook.Execute(ctx, *nb, notebook.Options{Scale: *scale, Env: env, CellTimeout: limit}); err != nil {
+	if err := executeInPlace(ctx, *nb, notebook.Options{Scale: *scale, Env: env, CellTimeout: limit}, notebook.Execute); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "fer report: done in %s; executed notebook %s, figures in %s\n",
 		time.Since(start).Round(time.Second), *nb, filepath.Join(root, "plots", "out"))
 	return nil
+}
+
+// executeInPlace runs the notebook nb with execute (notebook.Execute) and
+// replaces nb with the executed notebook atomically: nbconvert writes into
+// a temporary file beside nb (.NAME.tmp-RANDOM.ipynb, which fer notebooks
+// and atomicfile.IsTemp recognise), which is renamed over nb only once
+// nbconvert has written it completely. If nbconvert fails, is interrupted
+// (Ctrl-C) or killed, nb keeps its old content and the temporary file is
+// removed (unless this process itself is killed). A notebook that ran but
+// shows problems (a *notebook.ProblemsError) is put in place, so they can
+// be read in it, and the error returned names nb.
+func executeInPlace(ctx context.Context, nb string, opts notebook.Options, execute func(context.Context, string, notebook.Options) error) error {
+	abs, err := filepath.Abs(nb)
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(abs), atomicfile.TempGlob(filepath.Base(abs))+".ipynb")
+	if err != nil {
+		return fmt.Errorf("notebook %s: no temporary file beside it for nbconvert: %w", nb, err)
+	}
+	tmp := f.Name()
+	f.Close()
+	opts.Output = tmp
+	err = execute(ctx, abs, opts)
+	var problems *notebook.ProblemsError
+	if err != nil && !errors.As(err, &problems) {
+		os.Remove(tmp)
+		return err
+	}
+	if rerr := atomicfile.Replace(tmp, abs); rerr != nil {
+		return rerr
+	}
+	if problems != nil {
+		problems.Notebook = nb
+	}
+	return err
 }
 
 func runNotebooks(args []string) error {
@@ -90,6 +129,8 @@ func runNotebooks(args []string) error {
 	files := fs.Args()
 	if len(files) == 0 {
 		files, _ = filepath.Glob(filepath.Join(root, "notebooks", "*.ipynb"))
+		// Not the temporary file of a fer report killed while running.
+		files = slices.DeleteFunc(files, func(f string) bool { return atomicfile.IsTemp(filepath.Base(f)) })
 	}
 	if len(files) == 0 {
 		return fmt.Errorf("no notebooks found in %s", filepath.Join(root, "notebooks"))
