@@ -15,13 +15,35 @@
 # token is refused (docker/entrypoint.sh). The port is published on 127.0.0.1
 # only in the example above. tini runs as PID 1 so that signals (docker stop)
 # reach Jupyter and its kernels.
+#
+# What the image downloads is pinned, except one thing:
+#   - UNPINNED: the base image is taken by tag (debian:12), not by digest; no
+#     registry could be reached where this file was written to read the digest
+#     of debian:12, and a digest is never written from memory.
+#   - apt packages: pinned by version, the bookworm / bookworm-security
+#     candidates of 2026-12-05 (`apt-cache policy`, Debian 12.15 archive). Debian's
+#     mirrors keep only the newest version of a package, so after a security
+#     update the build fails on the old pin ("Version ... was not found")
+#     rather than install something else: update the pin (or point apt at
+#     snapshot.debian.org) deliberately.
+#   - Go toolchain, Go modules, Python wheels and the XLA plugin: by SHA-256
+#     (fernb.sh, go.sum, scripts/requirements*.txt, xla.KnownPlugins).
 FROM debian:12
 
 ARG CUDA=0
 
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      ca-certificates curl git gcc libc6-dev unzip python3 python3-venv python3-pip tini \
+      ca-certificates=20250419~deb12u2 \
+      curl=7.88.1-10+deb12u15 \
+      git=1:2.39.5-0+deb12u3 \
+      gcc=4:12.2.0-3 \
+      libc6-dev=2.36-9+deb12u14 \
+      unzip=6.0-28+deb12u1 \
+      python3=3.11.2-1+b1 \
+      python3-venv=3.11.2-1+b1 \
+      python3-pip=23.0.1+dfsg-1 \
+      tini=0.19.0-1+b3 \
  && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --shell /bin/bash fernb
