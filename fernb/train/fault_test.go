@@ -14,14 +14,86 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
+	"github.com/fernb/fernb/fernb/data"
+	"github.com/fernb/fernb/fernb/models"
 	fxla "github.com/fernb/fernb/xla"
+	"github.com/gomlx/compute"
 )
 
-// faultEnv, when set, makes the test binary a training process that kills
-// itself with SIGKILL at the fault point it names (see faultPoint).
+// faultEnv, when set to "DIR|SETUP|POINT", makes the test binary a
+// training process that trains setup SETUP (a key of faultSetups) in DIR and
+// kills itself with SIGKILL at fault point POINT (see faultPoint).
 const faultEnv = "FERNB_TRAIN_TEST_FAULT"
+
+// faultSeedEnv overrides the seed of the random fault points (CI may vary
+// it; a failure logs the seed that replays it).
+const faultSeedEnv = "FERNB_FAULT_SEED"
+
+// defaultFaultSeed seeds the random fault points when faultSeedEnv is unset.
+const defaultFaultSeed = 20261205
+
+// faultSetups are the runs the fault tests kill and resume, by name: the
+// baseline on the pure-Go backend, and the configuration of every reported
+// number (ResNet18 on XLA CPU, fused batch norm, mixed convolutions, one
+// resample per image) in float32 and bfloat16.
+var faultSetups = map[string]func() (Config, *data.Dataset){
+	"go":       resumeSetup,
+	"xla-f32":  func() (Config, *data.Dataset) { return xlaResumeSetup("") },
+	"xla-bf16": func() (Config, *data.Dataset) { return xlaResumeSetup(models.PrecisionBF16) },
+}
+
+// xlaResumeSetup is the 2-hour CPU recipe (docs/recipes/resnet18-cpu-2h.json:
+// ResNet18 on XLA CPU, convolution and batch norm left on auto, so mixed
+// convolutions and fused batch norm, Nesterov momentum with warm-up, label
+// smoothing, crop, flip, rotation and erasing in one resample per image) at
+// precision p, shrunk to 3 epochs of 2 steps of 8 images, with resumeSetup's
+// dropout and mixup (random state carried by the checkpoint).
+func xlaResumeSetup(p models.Precision) (Config, *data.Dataset) {
+	cfg, ds := resumeSetup()
+	cfg.Model, cfg.Backend, cfg.Precision = models.ArchResNet18, fxla.KindCPU, p
+	cfg.Conv, cfg.BatchNorm = "", ""
+	cfg.Optimizer, cfg.LR, cfg.Momentum, cfg.WeightDecay = OptNesterov, 0.05, 0.9, 5e-4
+	cfg.WarmupEpochs, cfg.LabelSmoothing = 1, 0.1
+	a := &cfg.Augment
+	a.Rotate, a.ResizedCrop, a.ResizedCropScale, a.ResizedCropRatio = 15, true, [2]float64{0.64, 1}, [2]float64{0.8, 1.25}
+	a.Erase, a.SingleResample = 0.25, true
+	cfg.MaxStepsPerEpoch = 2
+	return cfg, ds
+}
+
+// faultSeed returns the seed of the random fault points: faultSeedEnv if
+// set, else defaultFaultSeed.
+func faultSeed(t *testing.T) uint64 {
+	t.Helper()
+	v := os.Getenv(faultSeedEnv)
+	if v == "" {
+		return defaultFaultSeed
+	}
+	seed, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		t.Fatalf("%s: %v", faultSeedEnv, err)
+	}
+	return seed
+}
+
+// randomFaultPoints draws n fault points of a run of cfg with steps steps
+// per epoch: a step, a validation or a checkpoint-last or history.json write.
+func randomFaultPoints(rng *rand.Rand, cfg Config, steps, n int) []faultPoint {
+	var random []faultPoint
+	for range n {
+		switch rng.IntN(3) {
+		case 0:
+			random = append(random, faultPoint(fmt.Sprintf("step:%d:%d", rng.IntN(cfg.Epochs), rng.IntN(steps))))
+		case 1:
+			random = append(random, faultPoint(fmt.Sprintf("val:%d", rng.IntN(cfg.Epochs))))
+		default:
+			file := []string{CheckpointLast, HistoryFile}[rng.IntN(2)]
+			random = append(random, faultPoint(fmt.Sprintf("write:%s:%d:%.2f", file, 1+rng.IntN(cfg.Epochs), rng.Float64())))
+		}
+	}
+	return random
+}
 
 // faultPoint is where the child process dies:
 //
@@ -39,9 +111,9 @@ func kill9() {
 	select {}
 }
 
-// faultChild runs the resume test's training in dir with the fault point
-// armed (the child side of TestKillAnywhereResumes).
-func faultChild(dir string, p faultPoint) {
+// faultChild runs the training of setup in dir with the fault point armed
+// (the child side of TestKillAnywhereResumes and TestKillResumesXLA).
+func faultChild(dir, setup string, p faultPoint) {
 	f := strings.Split(string(p), ":")
 	num := func(i int) int {
 		n, err := strconv.Atoi(f[i])
@@ -85,8 +157,12 @@ func faultChild(dir string, p faultPoint) {
 	default:
 		panic("unknown fault point " + string(p))
 	}
-	cfg, ds := resumeSetup()
-	b, _, err := fxla.New("go")
+	mk, ok := faultSetups[setup]
+	if !ok {
+		panic("unknown fault setup " + setup)
+	}
+	cfg, ds := mk()
+	b, _, err := fxla.New(cfg.Backend)
 	if err == nil {
 		_, err = Run(context.Background(), cfg, ds, dir, append(opts, WithBackend(b), WithResume())...)
 	}
@@ -114,12 +190,12 @@ func (k *killingWriter) Write(p []byte) (int, error) {
 	return 0, nil
 }
 
-// runFault runs a child process that trains in dir and dies at p; it
+// runFault runs a child process that trains setup in dir and dies at p; it
 // fails the test unless the child was killed.
-func runFault(t *testing.T, dir string, p faultPoint) {
+func runFault(t *testing.T, dir, setup string, p faultPoint) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), faultEnv+"="+dir+"|"+string(p))
+	cmd.Env = append(os.Environ(), faultEnv+"="+dir+"|"+setup+"|"+string(p))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	err := cmd.Run()
@@ -171,13 +247,7 @@ func sameCheckpoint(t *testing.T, what, got, want string) {
 func TestKillAnywhereResumes(t *testing.T) {
 	backend := testBackend(t, "go")
 	cfg, ds := resumeSetup()
-	refDir := filepath.Join(t.TempDir(), "ref")
-	ref, err := Run(context.Background(), cfg, ds, refDir, WithBackend(backend))
-	if err != nil {
-		t.Fatal(err)
-	}
 	_, steps := (&trainer{cfg: cfg, ds: ds}).batchSize()
-
 	// Fixed points: the writes that matter, at the epoch boundaries.
 	// checkpoint-best is written in epoch 1 before checkpoint-last, so its
 	// first write dies with no checkpoint at all; checkpoint-last's second
@@ -196,38 +266,63 @@ func TestKillAnywhereResumes(t *testing.T) {
 		// Several kills in a row in the same folder.
 		{"step:0:2", "write:checkpoint-last:1:0.9", "val:2"},
 	}
-	// A failing random point is replayed with FERNB_FAULT_SEED=<logged seed>.
-	seed := uint64(time.Now().UnixNano())
-	if v := os.Getenv("FERNB_FAULT_SEED"); v != "" {
-		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
-			t.Fatalf("FERNB_FAULT_SEED: %v", err)
-		}
-	}
-	rng := rand.New(rand.NewPCG(seed, 1))
 	// Random points, each in a scenario of its own (a later point of one
 	// sequence could lie before where the run resumes, and never be reached).
-	var random []faultPoint
-	for range 3 {
-		switch rng.IntN(3) {
-		case 0:
-			random = append(random, faultPoint(fmt.Sprintf("step:%d:%d", rng.IntN(cfg.Epochs), rng.IntN(steps))))
-		case 1:
-			random = append(random, faultPoint(fmt.Sprintf("val:%d", rng.IntN(cfg.Epochs))))
-		default:
-			file := []string{CheckpointLast, HistoryFile}[rng.IntN(2)]
-			random = append(random, faultPoint(fmt.Sprintf("write:%s:%d:%.2f", file, 1+rng.IntN(cfg.Epochs), rng.Float64())))
-		}
-	}
-	t.Logf("random fault points (FERNB_FAULT_SEED=%d): %v", seed, random)
+	seed := faultSeed(t)
+	random := randomFaultPoints(rand.New(rand.NewPCG(seed, 1)), cfg, steps, 3)
+	t.Logf("random fault points (%s=%d): %v", faultSeedEnv, seed, random)
 	for _, p := range random {
 		scenarios = append(scenarios, []faultPoint{p})
 	}
+	killAndResume(t, "go", backend, scenarios, seed)
+}
 
+// TestKillResumesXLA is TestKillAnywhereResumes on the configuration of
+// every reported number: ResNet18 on XLA CPU with fused batch norm, mixed
+// convolutions and one resample per image, in float32 (a kill mid-epoch
+// and a random point) and bfloat16 (a kill in the middle of a
+// checkpoint-last write). The resumed run's history and the bytes of both
+// checkpoints must equal an uninterrupted run's (an uninterrupted run on XLA
+// CPU repeats itself bit for bit, across processes too: the children are
+// other processes than the reference).
+func TestKillResumesXLA(t *testing.T) {
+	backend := testBackend(t, fxla.KindCPU)
+	seed := faultSeed(t)
+	cfg, ds := xlaResumeSetup("")
+	_, steps := (&trainer{cfg: cfg, ds: ds}).batchSize()
+	random := randomFaultPoints(rand.New(rand.NewPCG(seed, 2)), cfg, steps, 1)
+	t.Logf("random fault point (%s=%d): %v", faultSeedEnv, seed, random)
+	t.Run("f32", func(t *testing.T) {
+		killAndResume(t, "xla-f32", backend, [][]faultPoint{{"step:1:0"}, random}, seed)
+	})
+	t.Run("bf16", func(t *testing.T) {
+		killAndResume(t, "xla-bf16", backend, [][]faultPoint{{"write:checkpoint-last:2:0.5"}}, seed)
+	})
+}
+
+// killAndResume trains fault setup setup uninterrupted on backend, then,
+// for each scenario, in a fresh folder: child processes killed at each of
+// its points in turn, and a resume on backend; the resumed run must be
+// "done" with the uninterrupted run's history and checkpoints (byte for
+// byte) and no temporary file left. A failure logs seed.
+func killAndResume(t *testing.T, setup string, backend compute.Backend, scenarios [][]faultPoint, seed uint64) {
+	t.Helper()
+	cfg, ds := faultSetups[setup]()
+	refDir := filepath.Join(t.TempDir(), "ref")
+	ref, err := Run(context.Background(), cfg, ds, refDir, WithBackend(backend))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, sc := range scenarios {
 		t.Run(fmt.Sprint(sc), func(t *testing.T) {
+			defer func() {
+				if t.Failed() {
+					t.Logf("setup %s, fault points %v; random points were drawn with %s=%d", setup, sc, faultSeedEnv, seed)
+				}
+			}()
 			dir := filepath.Join(t.TempDir(), "run")
 			for _, p := range sc {
-				runFault(t, dir, p)
+				runFault(t, dir, setup, p)
 			}
 			res, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend), WithResume())
 			if err != nil {

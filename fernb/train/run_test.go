@@ -150,8 +150,11 @@ const childEnv = "FERNB_TRAIN_TEST_CHILD_DIR"
 
 func TestMain(m *testing.M) {
 	if v := os.Getenv(faultEnv); v != "" {
-		dir, p, _ := strings.Cut(v, "|")
-		faultChild(dir, faultPoint(p))
+		f := strings.SplitN(v, "|", 3)
+		if len(f) != 3 {
+			panic(faultEnv + " must be DIR|SETUP|POINT, got " + v)
+		}
+		faultChild(f[0], f[1], faultPoint(f[2]))
 	}
 	if dir := os.Getenv(childEnv); dir != "" {
 		// Child process of TestResumeAfterKill: train slowly from the second
