@@ -160,6 +160,7 @@ func runTrain(args []string) error {
 	runDir := fs.String("run", "", "run folder (required)")
 	resume := fs.Bool("resume", false, "continue the unfinished run in --run from its last checkpoint")
 	restart := fs.Bool("restart", false, "start over in --run: the run it holds is first moved aside into --run/replaced-<time>/")
+	backendChange := fs.Bool("allow-backend-change", false, "with --resume: continue a run on another kind of backend than the one that wrote its checkpoint-last (the resumed run then differs from an uninterrupted one in the last bits)")
 	every := fs.Duration("progress", 10*time.Second, "interval between step progress lines (0: epochs only)")
 	stopAt := fs.Float64("stop-at-val", 0, "stop after the first epoch whose val accuracy reaches this fraction (e.g. 0.60), print the time it took, and leave the run resumable (0: off)")
 	stopAfter := fs.Int("stop-after", 0, "stop after this epoch of the schedule, leaving the run resumable (0: train every epoch)")
@@ -197,6 +198,9 @@ func runTrain(args []string) error {
 	}
 	if *restart {
 		opts = append(opts, train.WithRestart())
+	}
+	if *backendChange {
+		opts = append(opts, train.WithBackendChange())
 	}
 	if *stopAt != 0 {
 		if ds.Val.Len() == 0 {
@@ -266,7 +270,7 @@ func stopOnSignal() (context.Context, context.CancelFunc) {
 		if cause := context.Cause(ctx); cause != context.Canceled {
 			fmt.Fprintf(os.Stderr, "fer train: %v: stopping after the current step, keeping the last checkpoint (send the signal again to quit at once)\n", cause)
 		}
-		stop()
+		_ = stop
 	}()
 	return ctx, stop
 }

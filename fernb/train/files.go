@@ -136,6 +136,11 @@ type State struct {
 	// BestEpoch (1-based, 0 if none) and BestValAcc locate checkpoint-best.
 	BestEpoch  int     `json:"best_epoch"`
 	BestValAcc float64 `json:"best_val_acc"`
+	// Backend is the kind of backend (xla.KindCPU, xla.KindCUDA, xla.KindGo,
+	// or another backend's name) of the session that wrote the checkpoint;
+	// "" in checkpoints written before fernb recorded it. A resume on
+	// another backend is refused (*BackendChangeError) unless allowed.
+	Backend string `json:"backend,omitempty"`
 }
 
 // saveCheckpoint writes the variables of store (all of them, or only the

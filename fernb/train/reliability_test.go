@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -390,6 +391,80 @@ func TestGraphVariablesAgree(t *testing.T) {
 			}
 			if err := checkVariables("training graph", modelVars, infer); err != nil {
 				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// setCheckpointBackend rewrites the backend recorded in a checkpoint (with
+// a valid checksum).
+func setCheckpointBackend(t *testing.T, path, backend string) {
+	t.Helper()
+	st, vals, tr, err := loadCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := restoreStore(vals, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Backend = backend
+	if err := saveCheckpoint(path, store, st, false); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestResumeBackendChange: a run records the kind of backend that wrote
+// its checkpoints; a resume on another kind is refused with a
+// BackendChangeError naming both (nothing is written), unless
+// WithBackendChange allows it; a checkpoint of before backends were recorded
+// is resumed, and the resumed run records its backend.
+func TestResumeBackendChange(t *testing.T) {
+	backend := testBackend(t, "go")
+	cfg, ds := resumeSetup()
+	stopped := filepath.Join(t.TempDir(), "stopped")
+	stoppedRun(t, backend, stopped)
+	for _, file := range []string{CheckpointLast, CheckpointBest} {
+		if st, _, _, err := loadCheckpoint(filepath.Join(stopped, file)); err != nil || st.Backend != "go" {
+			t.Fatalf("%s records backend %q (%v), want go", file, st.Backend, err)
+		}
+	}
+	for _, c := range []struct {
+		name, recorded string
+		allow, refused bool
+	}{
+		{"same backend", "go", false, false},
+		{"other backend", "xla:cuda", false, true},
+		{"other backend allowed", "xla:cuda", true, false},
+		{"not recorded (old run)", "", false, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			if err := os.CopyFS(dir, os.DirFS(stopped)); err != nil {
+				t.Fatal(err)
+			}
+			setCheckpointBackend(t, filepath.Join(dir, CheckpointLast), c.recorded)
+			before := fileBytes(t, dir)
+			opts := []Option{WithBackend(backend), WithResume()}
+			if c.allow {
+				opts = append(opts, WithBackendChange())
+			}
+			res, err := Run(context.Background(), cfg, ds, dir, opts...)
+			var be *BackendChangeError
+			if c.refused {
+				if !errors.As(err, &be) || !strings.Contains(err.Error(), "backend go") || !strings.Contains(err.Error(), "backend "+c.recorded) {
+					t.Fatalf("resume on go of a run trained on %s: %v, want a BackendChangeError naming both", c.recorded, err)
+				}
+				if after := fileBytes(t, dir); !maps.EqualFunc(before, after, bytes.Equal) {
+					t.Error("the refused resume changed the run's files")
+				}
+				return
+			}
+			if err != nil || res.Status.State != StateDone {
+				t.Fatalf("resume: %v, %+v", err, res)
+			}
+			if st, _, _, err := loadCheckpoint(filepath.Join(dir, CheckpointLast)); err != nil || st.Backend != "go" {
+				t.Errorf("resumed run's checkpoint-last records backend %q (%v), want go", st.Backend, err)
 			}
 		})
 	}

@@ -120,9 +120,11 @@ type options struct {
 	progress ProgressFunc
 	resume   bool
 	restart  bool
-	backend  compute.Backend
-	stepHook func(epoch, step int)
-	epochEnd []EpochEnd
+	// backendChange allows a resume on another backend kind.
+	backendChange bool
+	backend       compute.Backend
+	stepHook      func(epoch, step int)
+	epochEnd      []EpochEnd
 }
 
 // Option modifies Run.
@@ -141,6 +143,56 @@ func WithResume() Option { return func(o *options) { o.resume = true } }
 // "replaced-<UTC time>" of dir (nothing is deleted), then training starts
 // from epoch 1. `fer train --restart` uses it.
 func WithRestart() Option { return func(o *options) { o.restart = true } }
+
+// WithBackendChange lets WithResume continue a run on another kind of
+// backend than the one that wrote its checkpoint-last (say, a run begun on
+// XLA CPU resumed on the pure-Go backend). Without it such a resume is a
+// *BackendChangeError: backends differ in the last bits of every result,
+// so the resumed run would not be the one an uninterrupted run gives.
+// `fer train --allow-backend-change` uses it.
+func WithBackendChange() Option { return func(o *options) { o.backendChange = true } }
+
+// BackendChangeError refuses to resume a run on another kind of backend than
+// the one that wrote its checkpoint-last (see WithBackendChange).
+type BackendChangeError struct {
+	// Dir is the run folder; Run is the backend kind recorded in its
+	// checkpoint-last, Now the kind of the backend asked to resume it.
+	Dir, Run, Now string
+}
+
+func (e *BackendChangeError) Error() string {
+	return fmt.Sprintf("train: cannot resume %s on backend %s: its %s was trained on backend %s, and backends differ in the last bits of every result. Resume on %s (--backend %s), or allow the change (WithBackendChange, fer train --allow-backend-change)",
+		e.Dir, e.Now, CheckpointLast, e.Run, e.Run, e.Run)
+}
+
+// backendKind names the kind of backend b: xla.KindCPU or xla.KindCUDA for
+// XLA, xla.KindGo for GoMLX's pure-Go backend, else the backend's name.
+func backendKind(b compute.Backend) string {
+	if cuda, ok := b.(interface{ IsCUDA() bool }); ok && cuda.IsCUDA() {
+		return fxla.KindCUDA
+	}
+	switch name := b.Name(); {
+	case name == "xla":
+		return fxla.KindCPU
+	case strings.EqualFold(name, "go") || strings.EqualFold(name, "go backend"):
+		return fxla.KindGo
+	default:
+		return name
+	}
+}
+
+// sessionBackend is the kind of backend the session will train on: that of
+// the WithBackend backend, else the one cfg.Backend chooses.
+func sessionBackend(cfg Config, o options) (string, error) {
+	if o.backend != nil {
+		return backendKind(o.backend), nil
+	}
+	c, err := fxla.Choose(cfg.Backend)
+	if err != nil {
+		return "", err
+	}
+	return c.Kind, nil
+}
 
 // WithBackend trains on the given backend instead of creating one from
 // Config.Backend.
@@ -212,7 +264,9 @@ func (e *DataMismatchError) Error() string {
 // is not nil) and keeps the run in folder dir. If dir holds the finished run
 // of the same configuration, Run returns it without training (Reused). If it
 // holds an unfinished one, Run continues it with WithResume and refuses
-// otherwise; a different configuration is an error.
+// otherwise; a different configuration is an error, and so is a resume on
+// another kind of backend than the one that wrote the run's checkpoint-last
+// (*BackendChangeError) unless WithBackendChange allows it.
 //
 // A NaN or infinite loss stops the run with a *NonFiniteError; cancelling
 // ctx stops it between steps. Both keep the last checkpoint, from which the
@@ -280,6 +334,15 @@ func Run(ctx context.Context, cfg Config, ds *data.Dataset, dir string, opts ...
 				return nil, fmt.Errorf("train: cannot resume %s: %s records %d epochs but %s only %d (an older checkpoint?); start over with --restart",
 					dir, HistoryFile, len(prev.History), CheckpointLast, st.EpochsDone)
 			}
+			kind, err := sessionBackend(cfg, o)
+			if err != nil {
+				return nil, fmt.Errorf("train: %w", err)
+			}
+			// A checkpoint of before fernb recorded backends is accepted
+			// (and records this session's from now on).
+			if st.Backend != "" && st.Backend != kind && !o.backendChange {
+				return nil, &BackendChangeError{Dir: dir, Run: st.Backend, Now: kind}
+			}
 			want, err := graphVariables(cfg, true)
 			if err != nil {
 				return nil, fmt.Errorf("train: resuming %s: %w", dir, err)
@@ -342,6 +405,7 @@ func Run(ctx context.Context, cfg Config, ds *data.Dataset, dir string, opts ...
 	} else {
 		backendDesc = backend.Name() + ": " + backend.Description()
 	}
+	state.Backend = backendKind(backend)
 	t := &trainer{cfg: cfg, ds: ds, dir: dir, opts: o, store: store, backend: backend, state: state,
 		status: Status{State: StateRunning, Epochs: cfg.Epochs, Backend: backendDesc}}
 	err = t.run(ctx)
