@@ -270,7 +270,7 @@ func stopOnSignal() (context.Context, context.CancelFunc) {
 		if cause := context.Cause(ctx); cause != context.Canceled {
 			fmt.Fprintf(os.Stderr, "fer train: %v: stopping after the current step, keeping the last checkpoint (send the signal again to quit at once)\n", cause)
 		}
-		_ = stop
+		stop()
 	}()
 	return ctx, stop
 }
