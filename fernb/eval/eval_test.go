@@ -16,6 +16,9 @@ import (
 	fmodels "github.com/fernb/fernb/fernb/models"
 	"github.com/fernb/fernb/fernb/train"
 	fxla "github.com/fernb/fernb/xla"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 func TestComputeByHand(t *testing.T) {
@@ -234,6 +237,186 @@ func TestGradCAM(t *testing.T) {
 			}
 			if _, err := GradCAM(m, images, []int{7, 0, 0}); err == nil {
 				t.Error("class 7 accepted")
+			}
+		})
+	}
+}
+
+// TestTTAValues: the TTA probabilities are the mean of the model's
+// probabilities over the views, computed here by hand: for flip, the image
+// and its mirror (flipped here, not with Views); for ten crops, the ten views
+// (their pixels are checked by TestViews); for none, the image alone.
+func TestTTAValues(t *testing.T) {
+	m, ds := trainedModel(t, "baseline")
+	idx := []int{0, 1, 2, 3, 4}
+	images := m.Images(ds.Test, idx)
+	n := len(idx)
+	mirror := make([]float32, len(images))
+	for i := 0; i < n; i++ {
+		for y := 0; y < data.Size; y++ {
+			for x := 0; x < data.Size; x++ {
+				mirror[i*data.Pixels+y*data.Size+x] = images[i*data.Pixels+y*data.Size+(data.Size-1-x)]
+			}
+		}
+	}
+	plain, err := m.Probabilities(images)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipped, err := m.Probabilities(mirror)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tenViews, v, err := Views(images, TTATenCrop)
+	if err != nil || v != 10 {
+		t.Fatal(v, err)
+	}
+	tenProbs, err := m.Probabilities(tenViews)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]float32{TTANone: plain, TTAFlip: make([]float32, len(plain)), TTATenCrop: make([]float32, len(plain))}
+	for i := range plain {
+		want[TTAFlip][i] = (plain[i] + flipped[i]) / 2
+	}
+	for i := 0; i < n; i++ {
+		for c := 0; c < data.NumClasses; c++ {
+			s := 0.0
+			for k := 0; k < 10; k++ {
+				s += float64(tenProbs[(i*10+k)*data.NumClasses+c])
+			}
+			want[TTATenCrop][i*data.NumClasses+c] = float32(s / 10)
+		}
+	}
+	differs := false
+	for i := range plain {
+		differs = differs || math.Abs(float64(plain[i]-flipped[i])) > 1e-4
+	}
+	if !differs {
+		t.Fatal("the model gives the same probabilities to the images and their mirrors: the flip check would prove nothing")
+	}
+	for _, tta := range []string{TTANone, TTAFlip, TTATenCrop} {
+		got, err := Probabilities(m, images, tta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range got {
+			if math.Abs(float64(got[i]-want[tta][i])) > 1e-5 {
+				t.Errorf("%s: image %d class %d: %g, want %g (by hand)", tta, i/data.NumClasses, i%data.NumClasses, got[i], want[tta][i])
+			}
+		}
+	}
+}
+
+// handGradCAM computes the Grad-CAM map of class c for one image from its
+// feature map fm [h, w, C] and the head's weights, with the gradient worked
+// out by hand. ResNet18: global average pool then fc (W [C, 7]), so
+// dY_c/dA_k(i,j) = W[k,c]/(h*w). Baseline: flatten, fc1 (W1 [h*w*C, 256],
+// b1), ReLU, fc2 (W2 [256, 7]), so dY_c/dA(i,j,k) = sum over the active units
+// u of W2[u,c] * W1[(i*w+j)*C+k, u]. Then alpha_k = the mean over (i,j) of
+// the gradient, map = ReLU(sum_k alpha_k A_k), divided by its maximum when
+// positive.
+func handGradCAM(arch string, fm []float32, h, w, C, c int, store func(string) []float32) []float64 {
+	grad := make([]float64, h*w*C) // dY_c/dA, index (i*w+j)*C+k
+	if arch == "resnet18" {
+		W := store("/model/fc/weight")
+		for p := 0; p < h*w; p++ {
+			for k := 0; k < C; k++ {
+				grad[p*C+k] = float64(W[k*data.NumClasses+c]) / float64(h*w)
+			}
+		}
+	} else {
+		W1, b1, W2 := store("/model/fc1/weight"), store("/model/fc1/bias"), store("/model/fc2/weight")
+		const hidden = 256
+		for u := 0; u < hidden; u++ {
+			z := float64(b1[u])
+			for idx := range grad {
+				z += float64(fm[idx]) * float64(W1[idx*hidden+u])
+			}
+			if z <= 0 {
+				continue
+			}
+			for idx := range grad {
+				grad[idx] += float64(W2[u*data.NumClasses+c]) * float64(W1[idx*hidden+u])
+			}
+		}
+	}
+	alpha := make([]float64, C)
+	for p := 0; p < h*w; p++ {
+		for k := 0; k < C; k++ {
+			alpha[k] += grad[p*C+k] / float64(h*w)
+		}
+	}
+	cam := make([]float64, h*w)
+	mx := 0.0
+	for p := range cam {
+		for k := 0; k < C; k++ {
+			cam[p] += alpha[k] * float64(fm[p*C+k])
+		}
+		cam[p] = max(cam[p], 0)
+		mx = max(mx, cam[p])
+	}
+	if mx > 0 {
+		for p := range cam {
+			cam[p] /= mx
+		}
+	}
+	return cam
+}
+
+// TestGradCAMValues: GradCAM's maps equal handGradCAM's, for both kinds of
+// head (ResNet18's pool + linear layer, the baseline's two dense layers),
+// every class of two images.
+func TestGradCAMValues(t *testing.T) {
+	for _, arch := range []string{"baseline", "resnet18"} {
+		t.Run(arch, func(t *testing.T) {
+			m, ds := trainedModel(t, arch)
+			images := m.Images(ds.Test, []int{0, 1})
+			mcfg := m.ModelConfig()
+			e, err := model.NewExec(m.Backend(), m.Store(), func(s *model.Scope, x *graph.Node) *graph.Node {
+				return mcfg.FeatureMap(s.At(train.ModelScope), x, false)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Finalize()
+			outs, err := e.Call(tensors.FromFlatDataAndDimensions(images, 2, data.Size, data.Size, 1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := outs[0].Shape().Dimensions
+			h, w, C := d[1], d[2], d[3]
+			fm := tensors.MustCopyFlatData[float32](outs[0])
+			store := func(path string) []float32 {
+				v := m.Store().GetVariable(path)
+				if v == nil {
+					t.Fatalf("no variable %s", path)
+				}
+				return tensors.MustCopyFlatData[float32](v.MustValue())
+			}
+			nonzero := 0
+			for c := 0; c < data.NumClasses; c++ {
+				maps, err := GradCAM(m, images, []int{c, c})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, hm := range maps {
+					want := handGradCAM(arch, fm[i*h*w*C:(i+1)*h*w*C], h, w, C, c, store)
+					if hm.H != h || hm.W != w || len(hm.Values) != len(want) {
+						t.Fatalf("class %d image %d: %dx%d map, want %dx%d", c, i, hm.H, hm.W, h, w)
+					}
+					for p, v := range hm.Values {
+						if math.Abs(float64(v)-want[p]) > 2e-3 {
+							t.Errorf("class %d image %d cell %d: %g, want %g (by hand)", c, i, p, v, want[p])
+						}
+						if want[p] > 0 {
+							nonzero++
+						}
+					}
+				}
+			}
+			if nonzero == 0 {
+				t.Error("every hand-computed map is zero: the check proves nothing")
 			}
 		})
 	}
