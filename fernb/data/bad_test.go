@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // jpegBytes returns a valid 48x48 gray JPEG.
@@ -184,6 +185,28 @@ func TestCacheInvalidation(t *testing.T) {
 			writePNG(t, filepath.Join(root, "train", "happy", "img1.png"), grayImage(Size, Size, 99))
 		}, false, "stale"},
 		{"after rewrite", func(*testing.T, *Dataset) {}, true, ""},
+		{"file added", func(t *testing.T, ds *Dataset) {
+			writePNG(t, filepath.Join(root, "train", "sad", "extra.png"), grayImage(Size, Size, 7))
+		}, false, "stale"},
+		{"after add", func(*testing.T, *Dataset) {}, true, ""},
+		{"file renamed", func(t *testing.T, ds *Dataset) {
+			if err := os.Rename(filepath.Join(root, "train", "sad", "extra.png"), filepath.Join(root, "train", "sad", "renamed.png")); err != nil {
+				t.Fatal(err)
+			}
+		}, false, "stale"},
+		{"after rename", func(*testing.T, *Dataset) {}, true, ""},
+		{"file removed", func(t *testing.T, ds *Dataset) {
+			if err := os.Remove(filepath.Join(root, "train", "sad", "renamed.png")); err != nil {
+				t.Fatal(err)
+			}
+		}, false, "stale"},
+		{"after remove", func(*testing.T, *Dataset) {}, true, ""},
+		{"file re-timed", func(t *testing.T, ds *Dataset) {
+			later := time.Now().Add(time.Hour)
+			if err := os.Chtimes(filepath.Join(root, "test", "angry", "img0.png"), later, later); err != nil {
+				t.Fatal(err)
+			}
+		}, false, "stale"},
 		{"corrupt cache", func(t *testing.T, ds *Dataset) {
 			b, err := os.ReadFile(ds.Stats.CachePath)
 			if err != nil {
