@@ -235,8 +235,8 @@ func parseCheckpoint(path string, b []byte) (State, map[string]*tensors.Tensor, 
 	if hl > uint64(len(body)-p) {
 		return fail("header length %d beyond file end", hl)
 	}
-	var h ckptHeader
-	if err := json.Unmarshal(body[p:p+int(hl)], &h); err != nil {
+	h, err := parseHeader(body[p : p+int(hl)])
+	if err != nil {
 		return fail("header: %v", err)
 	}
 	p += int(hl)
@@ -282,6 +282,25 @@ func parseCheckpoint(path string, b []byte) (State, map[string]*tensors.Tensor, 
 		return fail("%d unexpected bytes after the variables", len(body)-p)
 	}
 	return h.State, values, trainable, nil
+}
+
+// parseHeader decodes a checkpoint's JSON header strictly: one JSON object
+// of ckptHeader's form, no unknown field (at any depth), no value of another
+// type, nothing after it.
+func parseHeader(b []byte) (ckptHeader, error) {
+	var h ckptHeader
+	if len(b) == 0 || b[0] != '{' {
+		return h, errors.New("not a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&h); err != nil {
+		return h, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return h, errors.New("unexpected data after the JSON object")
+	}
+	return h, nil
 }
 
 // restoreStore creates a store holding the checkpoint's variables.

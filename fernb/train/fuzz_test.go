@@ -2,6 +2,7 @@ package train
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -18,7 +19,8 @@ import (
 
 // smallCheckpoint returns the bytes of a valid checkpoint with two small
 // variables and one epoch of history.
-func smallCheckpoint(f *testing.F) []byte {
+func smallCheckpoint(tb testing.TB) []byte {
+	tb.Helper()
 	store := model.NewStore()
 	for _, v := range []struct {
 		path string
@@ -28,19 +30,33 @@ func smallCheckpoint(f *testing.F) []byte {
 		{"/optimizer/step", tensors.FromScalar(int64(7))},
 	} {
 		if _, err := store.CreateVariable(v.path, v.t); err != nil {
-			f.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
-	path := filepath.Join(f.TempDir(), "ckpt")
+	path := filepath.Join(tb.TempDir(), "ckpt")
 	st := State{EpochsDone: 1, History: []Epoch{{Epoch: 1, TrainLoss: 1.5, LR: 0.1, Steps: 2}}, BestEpoch: 1}
 	if err := saveCheckpoint(path, store, st, false); err != nil {
-		f.Fatal(err)
+		tb.Fatal(err)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		f.Fatal(err)
+		tb.Fatal(err)
 	}
 	return b
+}
+
+// withHeader returns checkpoint b with its JSON header replaced by
+// edit(header), and the checksum recomputed.
+func withHeader(b []byte, edit func(string) string) []byte {
+	p := len(ckptMagic)
+	hl := binary.LittleEndian.Uint64(b[p:])
+	hdr := edit(string(b[p+8 : p+8+int(hl)]))
+	out := append([]byte(nil), b[:p]...)
+	out = binary.LittleEndian.AppendUint64(out, uint64(len(hdr)))
+	out = append(out, hdr...)
+	out = append(out, b[p+8+int(hl):len(b)-sha256.Size]...)
+	sum := sha256.Sum256(out)
+	return append(out, sum[:]...)
 }
 
 // FuzzParseCheckpoint checks that no checkpoint file content panics or is
@@ -56,6 +72,8 @@ func FuzzParseCheckpoint(f *testing.F) {
 	f.Add(good)
 	f.Add(good[:len(good)/2])
 	f.Add([]byte(ckptMagic))
+	// A header with an unknown field behind a valid checksum.
+	f.Add(withHeader(good, func(h string) string { return strings.Replace(h, `{"state":`, `{"extra":1,"state":`, 1) }))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		check := func(b []byte) {
 			st, vals, tr, err := parseCheckpoint("fuzz", b)

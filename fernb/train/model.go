@@ -38,9 +38,12 @@ type Model struct {
 
 // Load restores the model of checkpoint "best" or "last" of a run onto
 // backend, which must stay open while the model is used. Loading is strict:
-// a checkpoint whose variables are not exactly those the run's network
+// a checkpoint whose variables are not exactly those the run's graph
 // creates (a missing or unexpected variable, or another shape) is a
-// *VariablesError naming them.
+// *VariablesError naming them. For checkpoint-best that is the network's
+// inference graph; for checkpoint-last the training step's (the network,
+// the state of the run's optimizer and the random-number state), whose
+// variables outside the network are checked, then left out of the Model.
 func (r *Result) Load(backend compute.Backend, which string) (*Model, error) {
 	var file string
 	switch which {
@@ -51,21 +54,26 @@ func (r *Result) Load(backend compute.Backend, which string) (*Model, error) {
 	default:
 		return nil, fmt.Errorf("train: unknown checkpoint %q (want best or last)", which)
 	}
-	st, values, trainable, err := loadCheckpoint(filepath.Join(r.Dir, file))
+	path := filepath.Join(r.Dir, file)
+	st, values, trainable, err := loadCheckpoint(path)
 	if err != nil {
+		return nil, fmt.Errorf("train: loading %s: %w", r.Dir, err)
+	}
+	// checkpoint-best holds the network alone: the inference graph's
+	// variables. checkpoint-last holds the training step's: the network,
+	// the state of the run's optimizer and the random-number state, every
+	// one accounted for before the network's are kept.
+	want, err := graphVariables(r.Config, file == CheckpointLast)
+	if err != nil {
+		return nil, fmt.Errorf("train: loading %s: %w", r.Dir, err)
+	}
+	if err := checkVariables(path, values, want); err != nil {
 		return nil, fmt.Errorf("train: loading %s: %w", r.Dir, err)
 	}
 	for p := range values {
 		if !strings.HasPrefix(p, "/"+ModelScope+"/") {
 			delete(values, p)
 		}
-	}
-	want, err := graphVariables(r.Config, false)
-	if err != nil {
-		return nil, fmt.Errorf("train: loading %s: %w", r.Dir, err)
-	}
-	if err := checkVariables(filepath.Join(r.Dir, file), values, want); err != nil {
-		return nil, fmt.Errorf("train: loading %s: %w", r.Dir, err)
 	}
 	store, err := restoreStore(values, trainable)
 	if err != nil {

@@ -469,3 +469,106 @@ func TestResumeBackendChange(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckpointHeaderStrict: a checkpoint header (behind a valid checksum)
+// with an unknown field at any depth, a value of another type, data after
+// the JSON object, or no object at all is a corrupt checkpoint naming the
+// file; the unchanged header is accepted.
+func TestCheckpointHeaderStrict(t *testing.T) {
+	good := smallCheckpoint(t)
+	cases := []struct {
+		name      string
+		edit      func(string) string
+		wantError string
+	}{
+		{"unchanged", func(h string) string { return h }, ""},
+		{"unknown field", func(h string) string { return strings.Replace(h, `{"state":`, `{"extra":1,"state":`, 1) }, `unknown field "extra"`},
+		{"unknown state field", func(h string) string { return strings.Replace(h, `"epochs_done":`, `"epochs":1,"epochs_done":`, 1) }, `unknown field "epochs"`},
+		{"unknown history field", func(h string) string { return strings.Replace(h, `"epoch":1`, `"epoch":1,"note":"x"`, 1) }, `unknown field "note"`},
+		{"unknown variable field", func(h string) string { return strings.Replace(h, `"trainable":`, `"frozen":true,"trainable":`, 1) }, `unknown field "frozen"`},
+		{"wrong type", func(h string) string { return strings.Replace(h, `"epochs_done":1`, `"epochs_done":"1"`, 1) }, "cannot unmarshal string"},
+		{"trailing data", func(h string) string { return h + ` {}` }, "after the JSON object"},
+		{"not an object", func(h string) string { return "null" }, "not a JSON object"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b := withHeader(good, c.edit)
+			if c.wantError != "" && bytes.Equal(b, withHeader(good, func(h string) string { return h })) {
+				t.Fatal("the edit changed nothing")
+			}
+			_, _, _, err := parseCheckpoint("/runs/x/checkpoint-last", b)
+			if c.wantError == "" {
+				if err != nil {
+					t.Fatalf("unchanged header refused: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, errCorrupt) || !strings.Contains(err.Error(), c.wantError) || !strings.Contains(err.Error(), "/runs/x/checkpoint-last") {
+				t.Fatalf("parse = %v, want a corrupt checkpoint naming the file with %q", err, c.wantError)
+			}
+		})
+	}
+}
+
+// TestLoadAccountsForEveryVariable: Load checks every variable of a
+// checkpoint, not only the network's: one outside the network that the
+// run's graph does not create (in checkpoint-best, which holds the network
+// alone, or in checkpoint-last, next to the optimizer's state), or an
+// optimizer variable missing from checkpoint-last, is a VariablesError
+// naming it.
+func TestLoadAccountsForEveryVariable(t *testing.T) {
+	backend := testBackend(t, "go")
+	cfg, ds := resumeSetup()
+	cfg.Epochs = 1
+	base := filepath.Join(t.TempDir(), "base")
+	if _, err := Run(context.Background(), cfg, ds, base, WithBackend(backend)); err != nil {
+		t.Fatal(err)
+	}
+	_, lastVals, _, err := loadCheckpoint(filepath.Join(base, CheckpointLast))
+	if err != nil {
+		t.Fatal(err)
+	}
+	optVar := ""
+	for p := range lastVals {
+		if strings.HasPrefix(p, "/"+OptimizerScope+"/") {
+			optVar = p
+		}
+	}
+	if optVar == "" {
+		t.Fatal("checkpoint-last holds no optimizer variable")
+	}
+	scalar := func() *tensors.Tensor { return tensors.FromShape(shapes.Make(dtypes.Float32)) }
+	cases := []struct {
+		name, which string
+		edit        func(map[string]*tensors.Tensor)
+		want        string
+	}{
+		{"best: optimizer variable", "best", func(v map[string]*tensors.Tensor) { v[optVar] = tensors.FromShape(lastVals[optVar].Shape()) }, "unexpected 1 (" + optVar + ")"},
+		{"best: other scope", "best", func(v map[string]*tensors.Tensor) { v["/stray/x"] = scalar() }, "unexpected 1 (/stray/x)"},
+		{"last: unknown optimizer state", "last", func(v map[string]*tensors.Tensor) { v["/"+OptimizerScope+"/bogus"] = scalar() }, "unexpected 1 (/" + OptimizerScope + "/bogus)"},
+		{"last: other scope", "last", func(v map[string]*tensors.Tensor) { v["/stray/x"] = scalar() }, "unexpected 1 (/stray/x)"},
+		{"last: optimizer state missing", "last", func(v map[string]*tensors.Tensor) { delete(v, optVar) }, "missing 1 (" + optVar + ")"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			if err := os.CopyFS(dir, os.DirFS(base)); err != nil {
+				t.Fatal(err)
+			}
+			file := map[string]string{"best": CheckpointBest, "last": CheckpointLast}[c.which]
+			rewriteCheckpoint(t, filepath.Join(dir, file), false, c.edit)
+			r, err := Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := r.Load(backend, c.which)
+			var ve *VariablesError
+			if !errors.As(err, &ve) || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), file) {
+				if m != nil {
+					m.Close()
+				}
+				t.Fatalf("Load(%s) = %v, want a VariablesError with %q", c.which, err, c.want)
+			}
+		})
+	}
+}
