@@ -13,7 +13,8 @@ import (
 // for each epoch left, then the epoch-end hooks in order (as GoMLX's
 // train.Loop calls its OnEnd hooks): recordEpoch, checkpoint, writeStatus,
 // reportEpoch, then the caller's (WithEpochEnd). A stop or failure inside an
-// epoch is recorded in status.json by stop, in one place.
+// epoch, or a failed write at its end, is recorded in status.json by stop,
+// in one place.
 
 // EpochEnd is called after every finished epoch, once its checkpoints,
 // history and status are written. An error ends the training after that
@@ -77,6 +78,7 @@ func (t *trainer) run(ctx context.Context) (err error) {
 	if _, steps := t.batchSize(); steps == 0 {
 		return errors.New("train: no training steps per epoch")
 	}
+	t.saved = t.state
 	clock := &sessionClock{start: time.Now(), first: true}
 	hooks := []func(Epoch, *sessionClock) error{t.recordEpoch, t.checkpoint, t.writeStatus, t.reportEpoch}
 	for epoch := t.state.EpochsDone; epoch < t.cfg.Epochs; epoch++ {
@@ -86,7 +88,11 @@ func (t *trainer) run(ctx context.Context) (err error) {
 		}
 		for _, h := range hooks {
 			if err := h(ep, clock); err != nil {
-				return err
+				// A checkpoint, history or status write failed (disk
+				// full): status.json says so, with the epochs that
+				// checkpoint-last (intact) holds, from which a resume starts.
+				t.state = t.saved
+				return t.stop(StateFailed, fmt.Sprintf("saving epoch %d: %v", ep.Epoch, err), err)
 			}
 		}
 		for _, h := range t.opts.epochEnd {
@@ -102,7 +108,8 @@ func (t *trainer) run(ctx context.Context) (err error) {
 		// All epochs were already done (resumed after the last checkpoint).
 		t.status.State = StateDone
 		if err := t.saveStatus(); err != nil {
-			return fmt.Errorf("train: %w", err)
+			err = fmt.Errorf("train: %w", err)
+			return t.stop(StateFailed, err.Error(), err)
 		}
 	}
 	return nil
@@ -225,6 +232,7 @@ func (t *trainer) checkpoint(ep Epoch, _ *sessionClock) error {
 	if err := saveCheckpoint(filepath.Join(t.dir, CheckpointLast), t.store, t.state, false); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
+	t.saved = t.state
 	if err := writeJSON(filepath.Join(t.dir, HistoryFile), t.state.History); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}

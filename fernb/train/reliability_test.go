@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -569,6 +570,59 @@ func TestLoadAccountsForEveryVariable(t *testing.T) {
 				}
 				t.Fatalf("Load(%s) = %v, want a VariablesError with %q", c.which, err, c.want)
 			}
+		})
+	}
+}
+
+// TestFailedWriteFailsRun: a write that fails at the end of an epoch (disk
+// full in checkpoint-last, history.json or status.json) ends the run with
+// the error, status.json "failed" with the error's text and the epochs of
+// checkpoint-last, which is intact (the last saved epoch's), and the run
+// resumable to the uninterrupted run's history.
+func TestFailedWriteFailsRun(t *testing.T) {
+	backend := testBackend(t, "go")
+	cfg, ds := resumeSetup()
+	ref, err := Run(context.Background(), cfg, ds, filepath.Join(t.TempDir(), "ref"), WithBackend(backend))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		file string
+		nth  int // the failing write of file (1-based)
+		kept int // the epoch checkpoint-last holds after the failure
+	}{
+		{CheckpointLast, 2, 1},
+		{HistoryFile, 2, 2},
+		{StatusFile, 3, 2}, // the first is the session's start
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			count := 0
+			testWriteHook = func(path string, w io.Writer) io.Writer {
+				if filepath.Base(path) == c.file {
+					if count++; count == c.nth {
+						return &failingWriter{w: w, left: 10}
+					}
+				}
+				return w
+			}
+			_, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend))
+			testWriteHook = nil
+			if !errors.Is(err, errDiskFull) {
+				t.Fatalf("Run = %v, want the write failure", err)
+			}
+			st, err := ReadStatus(dir)
+			if err != nil || st.State != StateFailed || !strings.Contains(st.Message, errDiskFull.Error()) || !strings.Contains(st.Message, c.file) || st.EpochsDone != c.kept {
+				t.Fatalf("status after the failure: %+v (%v), want failed with %q naming %s, %d epochs done", st, err, errDiskFull, c.file, c.kept)
+			}
+			if ck, _, _, err := loadCheckpoint(filepath.Join(dir, CheckpointLast)); err != nil || ck.EpochsDone != c.kept {
+				t.Fatalf("checkpoint-last after the failure: %v, epoch %d, want %d", err, ck.EpochsDone, c.kept)
+			}
+			res, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend), WithResume())
+			if err != nil || res.Status.State != StateDone {
+				t.Fatalf("resuming after the failure: %v", err)
+			}
+			sameHistory(t, "history", res.History, ref.History)
 		})
 	}
 }

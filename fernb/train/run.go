@@ -422,13 +422,16 @@ func orUnknown(s string) string {
 
 // trainer holds one training session.
 type trainer struct {
-	cfg      Config
-	ds       *data.Dataset
-	dir      string
-	opts     options
-	store    *model.Store
-	backend  compute.Backend
-	state    State
+	cfg     Config
+	ds      *data.Dataset
+	dir     string
+	opts    options
+	store   *model.Store
+	backend compute.Backend
+	state   State
+	// saved is the state that checkpoint-last holds (the session's start
+	// until the session writes one).
+	saved    State
 	status   Status
 	pipeline *augment.Pipeline
 	weights  []float32
