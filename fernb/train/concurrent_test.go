@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -155,5 +158,44 @@ func TestTrainingLoopConcurrent(t *testing.T) {
 				t.Errorf("%d goroutines after the stopped run, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
 			}
 		})
+	}
+}
+
+// TestRaceTestsListed: every test named in fernb.sh's RACE_XLA_TESTS (the
+// race detector's run of the training code) exists in one of
+// RACE_XLA_PACKAGES, so a renamed test cannot silently drop out of it (a
+// -run pattern that matches nothing passes).
+func TestRaceTestsListed(t *testing.T) {
+	root := filepath.Join("..", "..")
+	sh, err := os.ReadFile(filepath.Join(root, "fernb.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := regexp.MustCompile(`(?m)^RACE_XLA_TESTS='\^\(([\w|]+)\)\$'`).FindSubmatch(sh)
+	pkgs := regexp.MustCompile(`(?m)^RACE_XLA_PACKAGES="([^"]*)"`).FindSubmatch(sh)
+	if tests == nil || pkgs == nil {
+		t.Fatal("fernb.sh has no RACE_XLA_TESTS='^(A|B)$' or RACE_XLA_PACKAGES line")
+	}
+	defined := map[string]bool{}
+	for _, pkg := range strings.Fields(string(pkgs[1])) {
+		files, _ := filepath.Glob(filepath.Join(root, pkg, "*_test.go"))
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range regexp.MustCompile(`(?m)^func (Test\w+)\(t \*testing\.T\)`).FindAllSubmatch(b, -1) {
+				defined[string(m[1])] = true
+			}
+		}
+	}
+	names := strings.Split(string(tests[1]), "|")
+	for _, n := range names {
+		if !defined[n] {
+			t.Errorf("fernb.sh RACE_XLA_TESTS names %s, which no test file of %s defines", n, pkgs[1])
+		}
+	}
+	if len(names) < 4 {
+		t.Errorf("RACE_XLA_TESTS lists %d tests, want the 4 concurrency tests", len(names))
 	}
 }
