@@ -27,6 +27,7 @@
 package bench
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -218,6 +219,9 @@ func Run(opts Options) (*Report, error) {
 	if len(opts.Backends) == 0 && !opts.Torch {
 		return nil, fmt.Errorf("bench: no backend to measure and PyTorch off")
 	}
+	if n, skipped := planned(opts); n == 0 && !opts.Torch {
+		return nil, fmt.Errorf("bench: nothing to measure with PyTorch off: %s", strings.Join(skipped, "; "))
+	}
 	threads := opts.Threads
 	if threads <= 0 {
 		threads = runtime.NumCPU()
@@ -275,11 +279,11 @@ func Run(opts Options) (*Report, error) {
 	for _, stem := range opts.Stems {
 		for _, name := range opts.Backends {
 			steps := opts.Steps
+			if why := backendSkip(opts, name, stem); why != "" {
+				say("skipping %s", why)
+				continue
+			}
 			if name == xla.KindGo {
-				if !slices.Contains(opts.GoStems, stem) {
-					say("skipping go/%s (not in --go-stems)", stem)
-					continue
-				}
 				steps = opts.GoSteps
 			}
 			st := backends[name]
@@ -300,10 +304,7 @@ func Run(opts Options) (*Report, error) {
 				say("%s/%s: %v", name, stem, st.err)
 				continue
 			}
-			convs := opts.Convs
-			if name == xla.KindGo || len(convs) == 0 {
-				convs = []models.ConvImpl{models.ConvAuto}
-			}
+			convs := convsOf(opts, name)
 			bns := opts.BatchNorms
 			if name == xla.KindGo || len(bns) == 0 {
 				bns = []models.BatchNormImpl{models.BNAuto}
@@ -313,8 +314,8 @@ func Run(opts Options) (*Report, error) {
 				precs = []models.Precision{models.PrecisionF32}
 			}
 			for _, conv := range convs {
-				if conv == models.ConvNative && name == xla.KindCPU && !slices.Contains(opts.NativeStems, stem) {
-					say("skipping %s native/%s (not in --native-stems)", name, stem)
+				if why := convSkip(opts, name, stem, conv); why != "" {
+					say("skipping %s", why)
 					continue
 				}
 				for _, bn := range bns {
@@ -368,9 +369,61 @@ func Run(opts Options) (*Report, error) {
 	r.LoadAfter = loadAvg()
 	r.Seconds = time.Since(start).Seconds()
 	if ok == 0 {
+		if len(r.Measurements) == 0 { // planned rules this out; never index an empty list
+			return r, errors.New("bench: nothing was measured")
+		}
 		return r, fmt.Errorf("bench: every measurement failed (first: %s)", r.Measurements[0].Error)
 	}
 	return r, nil
+}
+
+// backendSkip says why Run skips backend name on stem ("" if it runs it):
+// the go backend runs only the stems of Options.GoStems.
+func backendSkip(o Options, name, stem string) string {
+	if name == xla.KindGo && !slices.Contains(o.GoStems, stem) {
+		return fmt.Sprintf("go/%s (not in --go-stems %q)", stem, strings.Join(o.GoStems, ","))
+	}
+	return ""
+}
+
+// convsOf is the convolutions Run measures on backend name: the go backend
+// runs auto (im2col) only.
+func convsOf(o Options, name string) []models.ConvImpl {
+	if name == xla.KindGo || len(o.Convs) == 0 {
+		return []models.ConvImpl{models.ConvAuto}
+	}
+	return o.Convs
+}
+
+// convSkip says why Run skips convolution conv of backend name on stem (""
+// if it runs it): the native convolution on xla:cpu runs only the stems of
+// Options.NativeStems.
+func convSkip(o Options, name, stem string, conv models.ConvImpl) string {
+	if conv == models.ConvNative && name == xla.KindCPU && !slices.Contains(o.NativeStems, stem) {
+		return fmt.Sprintf("%s native/%s (not in --native-stems %q)", name, stem, strings.Join(o.NativeStems, ","))
+	}
+	return ""
+}
+
+// planned returns how many (stem, backend, convolution) combinations Run
+// measures on GoMLX backends, and what it skips and why.
+func planned(o Options) (n int, skipped []string) {
+	for _, stem := range o.Stems {
+		for _, name := range o.Backends {
+			if why := backendSkip(o, name, stem); why != "" {
+				skipped = append(skipped, why)
+				continue
+			}
+			for _, conv := range convsOf(o, name) {
+				if why := convSkip(o, name, stem, conv); why != "" {
+					skipped = append(skipped, why)
+					continue
+				}
+				n++
+			}
+		}
+	}
+	return n, skipped
 }
 
 // precision is m's precision, "" read as f32.
