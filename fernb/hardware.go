@@ -4,12 +4,17 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"strings"
+
+	"github.com/fernb/fernb/xla"
 )
 
-// Hardware describes the machine in one line: CPU model, cores, memory and
-// GPU if any, for report headers and benchmark tables.
+// Hardware describes the machine in one line: CPU model, cores, memory, and
+// the NVIDIA GPUs if any (as nvidia-smi names them, with their memory), for
+// report headers and benchmark tables. The GPUs are listed whenever present,
+// whichever backend computes: the report's backend line says which one does.
 func Hardware() string {
 	model := "unknown CPU"
 	if f, err := os.Open("/proc/cpuinfo"); err == nil {
@@ -32,5 +37,38 @@ func Hardware() string {
 			}
 		}
 	}
-	return fmt.Sprintf("%s, %d cores%s, %s/%s", model, runtime.NumCPU(), mem, runtime.GOOS, runtime.GOARCH)
+	gpu := ""
+	if g := gpus(); len(g) > 0 {
+		gpu = ", GPU: " + strings.Join(g, " + ")
+	}
+	return fmt.Sprintf("%s, %d cores%s, %s/%s%s", model, runtime.NumCPU(), mem, runtime.GOOS, runtime.GOARCH, gpu)
+}
+
+// gpus lists the NVIDIA GPUs, e.g. "NVIDIA H100 80GB HBM3 (81559 MiB)", or
+// nil when xla.HasGPU finds none. A variable so that tests can replace it.
+var gpus = func() []string {
+	if !xla.HasGPU() {
+		return nil
+	}
+	out, err := exec.Command("nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader").Output()
+	if err != nil {
+		return []string{fmt.Sprintf("NVIDIA GPU present (nvidia-smi: %v)", err)}
+	}
+	return parseGPUs(string(out))
+}
+
+// parseGPUs reads nvidia-smi's "name, memory" CSV lines.
+func parseGPUs(csv string) []string {
+	var g []string
+	for _, line := range strings.Split(csv, "\n") {
+		name, mem, _ := strings.Cut(strings.TrimSpace(line), ",")
+		if name = strings.TrimSpace(name); name == "" {
+			continue
+		}
+		if mem = strings.TrimSpace(mem); mem != "" {
+			name += " (" + mem + ")"
+		}
+		g = append(g, name)
+	}
+	return g
 }
