@@ -225,8 +225,8 @@ FUZZ_TIME="${FERNB_FUZZ_TIME:-100000x}"
 # race_xla runs the race detector over the concurrent training code (see
 # RACE_XLA_TESTS); also on its own: ./fernb.sh race.
 race_xla() {
-	go test -json -race -count=1 -timeout 15m -run "$RACE_XLA_TESTS" $RACE_XLA_PACKAGES | "$TOOLS/bin/testsum"
-	go test -json -race -count=1 -timeout 15m ./fernb/run | "$TOOLS/bin/testsum"
+	go test -json -race -count=1 -timeout 15m -run "$RACE_XLA_TESTS" $RACE_XLA_PACKAGES | "$TOOLS/bin/testsum" -skips "${SKIPS:-/dev/null}"
+	go test -json -race -count=1 -timeout 15m ./fernb/run | "$TOOLS/bin/testsum" -skips "${SKIPS:-/dev/null}"
 }
 
 cmd_race() {
@@ -262,10 +262,11 @@ cmd_test() {
 	# per package, failed tests' output), then every skipped test with its
 	# reason and their count. pipefail (set above) keeps go test's status.
 	go build -o "$TOOLS/bin/testsum" ./scripts/testsum
+	SKIPS=$(mktemp)
 	log "go test (Go backend and XLA CPU)"
-	go test -json -count=1 -timeout 25m ./... | "$TOOLS/bin/testsum"
+	go test -json -count=1 -timeout 25m ./... | "$TOOLS/bin/testsum" -skips "$SKIPS"
 	log "go test -race on the packages that do not need XLA (speed tests skipped: the race detector slows code ~10x)"
-	FER_DATA= go test -json -race -count=1 -timeout 15m -skip 'TestFitSpeed' $RACE_PACKAGES | "$TOOLS/bin/testsum"
+	FER_DATA= go test -json -race -count=1 -timeout 15m -skip 'TestFitSpeed' $RACE_PACKAGES | "$TOOLS/bin/testsum" -skips "$SKIPS"
 	log "go test -race on the concurrent training code (XLA CPU): $RACE_XLA_TESTS in $RACE_XLA_PACKAGES, and ./fernb/run"
 	race_xla
 	log "fuzz smoke: every fuzz target, -fuzztime ${FUZZ_TIME}"
@@ -277,6 +278,9 @@ cmd_test() {
 		log "executing the notebooks in quick mode"
 		"$TOOLS/bin/fer" notebooks --quick
 	fi
+	log "skipped Go tests, all runs above: $(wc -l <"$SKIPS")"
+	cat "$SKIPS" >&2
+	rm -f "$SKIPS"
 }
 
 main() {

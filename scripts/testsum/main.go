@@ -5,6 +5,9 @@
 //
 //	go test -json ./... | go run ./scripts/testsum
 //
+// With -skips FILE it also appends the skipped tests' lines to FILE, so a
+// script running go test several times can list them all at its end.
+//
 // It exits 1 when a test or package failed (a build failure included) and
 // 2 on unreadable input; run it under `set -o pipefail` so that go test's
 // own exit status counts too. A -json line it cannot parse is printed as is.
@@ -12,7 +15,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -30,14 +35,26 @@ type event struct {
 	ImportPath string
 }
 
+// skipPrefix starts the line of each skipped test.
+const skipPrefix = "  SKIP "
+
 // skip is a skipped test and why.
 type skip struct{ pkg, test, reason string }
 
 func main() {
-	failed, err := summarise(os.Stdin, os.Stdout)
+	skipsFile := flag.String("skips", "", "append the skipped tests' lines to this file")
+	flag.Parse()
+	var out bytes.Buffer
+	failed, err := summarise(os.Stdin, io.MultiWriter(os.Stdout, &out))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testsum:", err)
 		os.Exit(2)
+	}
+	if *skipsFile != "" {
+		if err := appendSkips(*skipsFile, out.String()); err != nil {
+			fmt.Fprintln(os.Stderr, "testsum:", err)
+			os.Exit(2)
+		}
 	}
 	if failed {
 		os.Exit(1)
@@ -104,9 +121,29 @@ func summarise(r io.Reader, w io.Writer) (failed bool, err error) {
 	}
 	fmt.Fprintf(w, "skipped tests: %d\n", len(skips))
 	for _, s := range skips {
-		fmt.Fprintf(w, "  SKIP %s (%s): %s\n", s.test, s.pkg, s.reason)
+		fmt.Fprintf(w, "%s%s (%s): %s\n", skipPrefix, s.test, s.pkg, s.reason)
 	}
 	return failed, nil
+}
+
+// appendSkips appends the lines of summary that name a skipped test to
+// the file path (created if needed).
+func appendSkips(path, summary string) error {
+	var lines []string
+	for l := range strings.Lines(summary) {
+		if strings.HasPrefix(l, skipPrefix) {
+			lines = append(lines, l)
+		}
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(f, strings.Join(lines, ""))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // skipReason is the message of a skipped test's output: its last

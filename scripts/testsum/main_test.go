@@ -73,6 +73,17 @@ func TestX(t *testing.T) { undefinedThing() }
 			if err != nil || failed != c.failed {
 				t.Errorf("failed %v (%v), want %v", failed, err, c.failed)
 			}
+			// -skips appends exactly the SKIP lines, twice over two runs.
+			skips := filepath.Join(t.TempDir(), "skips")
+			for range 2 {
+				if err := appendSkips(skips, out.String()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			b, _ := os.ReadFile(skips)
+			if n := strings.Count(out.String(), "\n  SKIP "); strings.Count(string(b), "  SKIP ") != 2*n || strings.Count(string(b), "\n") != 2*n {
+				t.Errorf("skips file after two runs:\n%s\nsummary:\n%s", b, out.String())
+			}
 			for _, w := range c.want {
 				if !strings.Contains(out.String(), w) {
 					t.Errorf("summary lacks %q:\n%s", w, out.String())
