@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"gonum.org/v1/gonum/stat"
 )
 
 // Thresholds of the split-consistency check. The splits of one data set are
@@ -58,14 +60,18 @@ type PixelStats struct {
 // MedianSharpness returns the median of Sharpness (NaN when empty).
 func (p PixelStats) MedianSharpness() float64 { return p.SharpnessQuantile(0.5) }
 
-// SharpnessQuantile returns the q-quantile of Sharpness (nearest rank; NaN
-// when empty).
+// SharpnessQuantile returns the q-quantile of Sharpness by the nearest-rank
+// method (gonum's stat.Quantile with stat.Empirical): the smallest value
+// x[k] of the n sorted values with (k+1)/n >= q, i.e. 0-based index
+// k = max(0, ceil(q·n)-1). It is always one of the data, never an
+// interpolation; for even n the median is the lower middle value. q is
+// clamped to [0, 1]; the result is NaN when Sharpness is empty, q is NaN or
+// a value is NaN. Cost O(n); Sharpness must be sorted ascending.
 func (p PixelStats) SharpnessQuantile(q float64) float64 {
-	if len(p.Sharpness) == 0 {
+	if len(p.Sharpness) == 0 || math.IsNaN(q) {
 		return math.NaN()
 	}
-	i := int(math.Round(q * float64(len(p.Sharpness)-1)))
-	return p.Sharpness[min(max(i, 0), len(p.Sharpness)-1)]
+	return stat.Quantile(min(max(q, 0), 1), stat.Empirical, p.Sharpness, nil)
 }
 
 // fractionBelow returns the fraction of Sharpness values below v.

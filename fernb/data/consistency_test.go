@@ -144,3 +144,41 @@ func TestSharpness(t *testing.T) {
 		t.Errorf("checkerboard sharpness %v, want %v", s, 4*255)
 	}
 }
+
+// TestSharpnessQuantile pins the nearest-rank definition: the q-quantile of
+// n sorted values is the k-th smallest (1-based) for k = ceil(q·n), clamped
+// to [1, n], written out here by hand for each case.
+func TestSharpnessQuantile(t *testing.T) {
+	four := PixelStats{Sharpness: []float64{10, 20, 30, 40}}
+	five := PixelStats{Sharpness: []float64{1, 2, 3, 4, 5}}
+	for _, c := range []struct {
+		p    PixelStats
+		q    float64
+		want float64
+	}{
+		{four, 0, 10}, {four, 0.25, 10}, {four, 0.26, 20}, {four, 0.5, 20}, // lower median
+		{four, 0.75, 30}, {four, 0.9, 40}, {four, 1, 40},
+		{four, -0.5, 10}, {four, 1.5, 40}, // clamped
+		{five, 0.05, 1}, {five, 0.2, 1}, {five, 0.21, 2}, {five, 0.5, 3}, {five, 0.95, 5},
+	} {
+		if got := c.p.SharpnessQuantile(c.q); got != c.want {
+			t.Errorf("SharpnessQuantile(%v) of %v = %v, want %v", c.q, c.p.Sharpness, got, c.want)
+		}
+	}
+	// The 5 % quantile of 1..100 is 5: exactly 5 % of the values lie at or below it.
+	var hundred PixelStats
+	for i := range 100 {
+		hundred.Sharpness = append(hundred.Sharpness, float64(i+1))
+	}
+	if got := hundred.SharpnessQuantile(0.05); got != 5 {
+		t.Errorf("5 %% quantile of 1..100 = %v, want 5", got)
+	}
+	for _, p := range []PixelStats{{}, four} {
+		if got := p.SharpnessQuantile(math.NaN()); !math.IsNaN(got) {
+			t.Errorf("SharpnessQuantile(NaN) of %v = %v, want NaN", p.Sharpness, got)
+		}
+	}
+	if got := (PixelStats{}).SharpnessQuantile(0.5); !math.IsNaN(got) {
+		t.Errorf("median of no values = %v, want NaN", got)
+	}
+}
