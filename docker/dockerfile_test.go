@@ -224,6 +224,8 @@ func TestDockerfileInit(t *testing.T) {
 		t.Fatalf("the mutations below expect %s in the Dockerfile", entry)
 	}
 	digest := "debian:12@sha256:" + strings.Repeat("ab", 32)
+	// The real base image line (debian:12's 12.11 index digest).
+	const pinnedFrom = "FROM debian:12@sha256:b6507e340c43553136f5078284c8c68d86ec8262b1724dde73c325e8d3dcdeba\n"
 	// Each mutation of the real Dockerfile must be caught.
 	mutations := []struct {
 		name, old, new, want string
@@ -234,8 +236,8 @@ func TestDockerfileInit(t *testing.T) {
 		{"--publish= on all interfaces", "-p 127.0.0.1:8888:8888", "--publish=0.0.0.0:8888:8888", "not on 127.0.0.1"},
 		{"unversioned package", "tini=0.19.0-1+b3", "tini", `apt package "tini" has no version`},
 		{"tini not installed", "      tini=0.19.0-1+b3 \\\n", "", "tini is not installed"},
-		{"FROM by tag, gap not declared", "UNPINNED: the base image", "unpinned base", "has no digest"},
-		{"FROM with a short digest", "FROM debian:12\n", "FROM debian:12@sha256:abc\n", "has no digest"},
+		{"FROM by tag", pinnedFrom, "FROM debian:12\n", "has no digest"},
+		{"FROM with a short digest", pinnedFrom, "FROM debian:12@sha256:abc\n", "has no digest"},
 	}
 	for _, m := range mutations {
 		t.Run(m.name, func(t *testing.T) {
@@ -253,9 +255,13 @@ func TestDockerfileInit(t *testing.T) {
 			}
 		})
 	}
-	// A real digest passes without the UNPINNED note.
-	pinned := strings.Replace(strings.Replace(real, "FROM debian:12\n", "FROM "+digest+"\n", 1), "UNPINNED: the base image", "", 1)
+	// Another well-formed digest passes; a tag passes only with the UNPINNED note.
+	pinned := strings.Replace(real, pinnedFrom, "FROM "+digest+"\n", 1)
 	if p := checkDockerfile(pinned); len(p) != 0 {
 		t.Errorf("Dockerfile with FROM %s: %q", digest, p)
+	}
+	declared := strings.Replace(real, pinnedFrom, "# UNPINNED: the base image, by tag\nFROM debian:12\n", 1)
+	if p := checkDockerfile(declared); len(p) != 0 {
+		t.Errorf("Dockerfile with a declared unpinned FROM: %q", p)
 	}
 }
