@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 
+	xdraw "golang.org/x/image/draw"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -127,20 +128,17 @@ var inferno = []color.RGBA{
 	{0xed, 0x69, 0x25, 0xff}, {0xfb, 0x9b, 0x06, 0xff}, {0xfc, 0xff, 0xa4, 0xff},
 }
 
-// resizeNearest resizes img to w×h pixels with nearest-neighbour sampling,
-// so faces stay crisp whatever the viewer's interpolation.
+// resizeNearest resizes img to w×h pixels with nearest-neighbour sampling
+// (x/image/draw.NearestNeighbor: each output pixel takes the source pixel
+// under its centre), so faces stay crisp whatever the viewer's
+// interpolation.
 func resizeNearest(img *image.RGBA, w, h int) *image.RGBA {
 	b := img.Bounds()
 	if w == b.Dx() && h == b.Dy() {
 		return img
 	}
 	out := image.NewRGBA(image.Rect(0, 0, w, h))
-	for y := range h {
-		sy := min(b.Dy()-1, y*b.Dy()/h)
-		for x := range w {
-			out.SetRGBA(x, y, img.RGBAAt(min(b.Dx()-1, x*b.Dx()/w), sy))
-		}
-	}
+	xdraw.NearestNeighbor.Scale(out, out.Bounds(), img, b, xdraw.Src, nil)
 	return out
 }
 

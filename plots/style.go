@@ -230,10 +230,14 @@ func (percentTicks) Ticks(min, max float64) []plot.Tick {
 	return ts
 }
 
+// roundTo rounds v to digits significant decimal digits (so that tick
+// values such as 0.30000000000000004 print as 0.3). NaN and ±Inf pass
+// through.
 func roundTo(v float64, digits int) float64 {
-	s := fmt.Sprintf("%.*g", digits, v)
-	var out float64
-	fmt.Sscan(s, &out)
+	out, err := strconv.ParseFloat(strconv.FormatFloat(v, 'g', digits, 64), 64)
+	if err != nil { // only out-of-range rounding (near MaxFloat64) gets here
+		return v
+	}
 	return out
 }
 
