@@ -4,75 +4,89 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette"
+	"gonum.org/v1/plot/palette/brewer"
+	"gonum.org/v1/plot/palette/moreland"
+	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// blues is ColorBrewer's sequential "Blues" scale, light to dark.
-var blues = []color.RGBA{
-	{0xf7, 0xfb, 0xff, 0xff}, {0xde, 0xeb, 0xf7, 0xff}, {0xc6, 0xdb, 0xef, 0xff},
-	{0x9e, 0xca, 0xe1, 0xff}, {0x6b, 0xae, 0xd6, 0xff}, {0x42, 0x92, 0xc6, 0xff},
-	{0x21, 0x71, 0xb5, 0xff}, {0x08, 0x51, 0x9c, 0xff}, {0x08, 0x30, 0x6b, 0xff},
-}
+// shareShades is the number of colours of the confusion-matrix scale.
+const shareShades = 256
 
-// interpolate returns the colour at v in [0,1] of a piecewise-linear scale.
-func interpolate(stops []color.RGBA, v float64) color.RGBA {
-	v = math.Max(0, math.Min(1, v))
-	pos := v * float64(len(stops)-1)
-	i := int(pos)
-	if i >= len(stops)-1 {
-		return stops[len(stops)-1]
+// colors is a fixed palette.Palette.
+type colors []color.Color
+
+func (c colors) Colors() []color.Color { return c }
+
+// sharePalette returns ColorBrewer's sequential Blues (9 classes, palette/brewer)
+// as shareShades colours from near-white (share 0) to dark blue (share 1),
+// interpolated in CIELAB with luminance linear in the share
+// (moreland.NewLuminance).
+func sharePalette() palette.Palette {
+	blues, err := brewer.GetPalette(brewer.TypeSequential, "Blues", 9)
+	if err != nil {
+		panic(err) // Blues has 3 to 9 classes: a programmer error
 	}
-	t := pos - float64(i)
-	a, b := stops[i], stops[i+1]
-	mix := func(x, y uint8) uint8 { return uint8(math.Round(float64(x)*(1-t) + float64(y)*t)) }
-	return color.RGBA{mix(a.R, b.R), mix(a.G, b.G), mix(a.B, b.B), 0xff}
+	dark := slices.Clone(blues.Colors()) // light to dark
+	slices.Reverse(dark)                 // NewLuminance wants rising luminance
+	cm, err := moreland.NewLuminance(dark)
+	if err != nil {
+		panic(err)
+	}
+	cs := cm.Palette(shareShades).Colors() // dark to light
+	slices.Reverse(cs)
+	return colors(slices.Clone(cs))
 }
 
-// cells draws a confusion matrix: row i (true class) at the top for i=0.
-type cells struct {
-	counts   [][]int
-	frac     [][]float64
-	labels   bool
-	fontSize float64
+// shareGrid is the plotter.GridXYZ of a confusion matrix's row shares:
+// column c is predicted class c, grid row r is true class n-1-r, so true
+// classes run top to bottom.
+type shareGrid [][]float64
+
+func (g shareGrid) Dims() (c, r int)   { return len(g), len(g) }
+func (g shareGrid) Z(c, r int) float64 { return g[len(g)-1-r][c] }
+func (g shareGrid) X(c int) float64    { return float64(c) }
+func (g shareGrid) Y(r int) float64    { return float64(r) }
+
+// shareHeatMap is the coloured cells: plotter.HeatMap over shares in [0, 1].
+func shareHeatMap(frac [][]float64, pal palette.Palette) *plotter.HeatMap {
+	h := plotter.NewHeatMap(shareGrid(frac), pal)
+	h.Min, h.Max = 0, 1
+	return h
 }
 
-func (m *cells) Plot(c draw.Canvas, p *plot.Plot) {
-	trX, trY := p.Transforms(&c)
-	n := len(m.counts)
-	sty := textStyle(m.fontSize, black)
+// darkShare is the row share above which a cell is dark enough for white
+// text. The palette's luminance is linear in the share, so this is a
+// luminance threshold (CIELAB L* about 56 of Blues' 21 to 98).
+const darkShare = 0.55
+
+// cellLabels writes each cell's count and row share at its centre, black on
+// light cells and white on dark ones.
+func cellLabels(counts [][]int, frac [][]float64, fontSize float64) *plotter.Labels {
+	n := len(counts)
+	l := &plotter.Labels{}
 	for i := range n {
 		for j := range n {
-			y := float64(n - 1 - i)
-			x0, x1 := trX(float64(j)-0.5), trX(float64(j)+0.5)
-			y0, y1 := trY(y-0.5), trY(y+0.5)
-			c.FillPolygon(interpolate(blues, m.frac[i][j]), []vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}})
-			if !m.labels {
-				continue
+			clr := black
+			if frac[i][j] > darkShare {
+				clr = white
 			}
-			sty.Color = black
-			if m.frac[i][j] > 0.55 {
-				sty.Color = white
-			}
-			txt := fmt.Sprintf("%d\n%.1f%%", m.counts[i][j], 100*m.frac[i][j])
-			c.FillText(sty, vg.Point{X: (x0 + x1) / 2, Y: (y0 + y1) / 2}, txt)
+			l.XYs = append(l.XYs, plotter.XY{X: float64(j), Y: float64(n - 1 - i)})
+			l.Labels = append(l.Labels, fmt.Sprintf("%d\n%.1f%%", counts[i][j], 100*frac[i][j]))
+			l.TextStyle = append(l.TextStyle, textStyle(fontSize, clr))
 		}
 	}
+	return l
 }
 
-func (m *cells) DataRange() (xmin, xmax, ymin, ymax float64) {
-	n := float64(len(m.counts))
-	return -0.5, n - 0.5, -0.5, n - 0.5
-}
-
-// ConfusionMatrix draws counts[true][predicted] as a heatmap coloured by the
-// row-normalised fraction (recall per true class), each cell annotated with
-// its count and row percentage (ValueLabels(false) removes them). Class
-// names label both axes; true classes run top to bottom.
-func ConfusionMatrix(counts [][]int, classes []string, opts ...Option) (*Figure, error) {
-	cfg := newConfig(opts)
+// rowShares checks counts (n×n, non-negative) and returns each row divided
+// by its sum (all zeros for an empty row).
+func rowShares(counts [][]int, classes []string) ([][]float64, error) {
 	n := len(classes)
 	if n == 0 {
 		return nil, fmt.Errorf("plots: ConfusionMatrix needs class names")
@@ -99,8 +113,27 @@ func ConfusionMatrix(counts [][]int, classes []string, opts ...Option) (*Figure,
 			}
 		}
 	}
+	return frac, nil
+}
+
+// ConfusionMatrix draws counts[true][predicted] as a heatmap coloured by the
+// row-normalised fraction (recall per true class) on ColorBrewer's Blues,
+// each cell annotated with its count and row percentage (ValueLabels(false)
+// removes them). Class names label both axes; true classes run top to
+// bottom.
+func ConfusionMatrix(counts [][]int, classes []string, opts ...Option) (*Figure, error) {
+	cfg := newConfig(opts)
+	frac, err := rowShares(counts, classes)
+	if err != nil {
+		return nil, err
+	}
+	n := len(classes)
+	pal := sharePalette()
 	p := newPlot(cfg, "", "predicted", "true")
-	p.Add(&cells{counts: counts, frac: frac, labels: cfg.valueLabels, fontSize: math.Max(6, cfg.fontSize-2.5)})
+	p.Add(shareHeatMap(frac, pal))
+	if cfg.valueLabels {
+		p.Add(cellLabels(counts, frac, math.Max(6, cfg.fontSize-2.5)))
+	}
 	xt, yt := make(plot.ConstantTicks, n), make(plot.ConstantTicks, n)
 	var widest vg.Length
 	for i, name := range classes {

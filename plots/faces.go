@@ -128,6 +128,20 @@ var inferno = []color.RGBA{
 	{0xed, 0x69, 0x25, 0xff}, {0xfb, 0x9b, 0x06, 0xff}, {0xfc, 0xff, 0xa4, 0xff},
 }
 
+// interpolate returns the colour at v in [0,1] of a piecewise-linear scale.
+func interpolate(stops []color.RGBA, v float64) color.RGBA {
+	v = math.Max(0, math.Min(1, v))
+	pos := v * float64(len(stops)-1)
+	i := int(pos)
+	if i >= len(stops)-1 {
+		return stops[len(stops)-1]
+	}
+	t := pos - float64(i)
+	a, b := stops[i], stops[i+1]
+	mix := func(x, y uint8) uint8 { return uint8(math.Round(float64(x)*(1-t) + float64(y)*t)) }
+	return color.RGBA{mix(a.R, b.R), mix(a.G, b.G), mix(a.B, b.B), 0xff}
+}
+
 // resizeNearest resizes img to w×h pixels with nearest-neighbour sampling
 // (x/image/draw.NearestNeighbor: each output pixel takes the source pixel
 // under its centre), so faces stay crisp whatever the viewer's
