@@ -111,17 +111,22 @@ func Curves(runs []History, opts ...Option) (*Figure, error) {
 }
 
 // curvePanels builds the loss and accuracy panels of runs and their legend.
+// Both panels have whole-epoch ticks; the loss axis turns logarithmic when
+// the losses spread over more than logRatio (e.g. a first val loss of 150
+// beside losses near 1).
 func curvePanels(cfg *config, runs []History) (lossP, accP *plot.Plot, leg *plot.Legend, names []string, err error) {
 	if len(runs) == 0 {
 		return nil, nil, nil, nil, fmt.Errorf("plots: Curves needs at least one run")
 	}
 	lossP = newPlot(cfg, "loss", "epoch", "loss")
 	accP = newPlot(cfg, "accuracy", "epoch", "accuracy")
+	lossP.X.Tick.Marker, accP.X.Tick.Marker = epochTicks{}, epochTicks{}
 	addGrid(lossP)
 	addGrid(accP)
-	var accVals [][]float64
+	var accVals, lossVals [][]float64
 	for _, r := range runs {
 		accVals = append(accVals, r.TrainAcc, r.ValAcc)
+		lossVals = append(lossVals, r.TrainLoss, r.ValLoss)
 	}
 	if allFractions(accVals...) {
 		accP.Y.Tick.Marker = percentTicks{}
@@ -135,49 +140,18 @@ func curvePanels(cfg *config, runs []History) (lossP, accP *plot.Plot, leg *plot
 		if name == "" {
 			name = fmt.Sprintf("run %d", i+1)
 		}
-		var first *plotter.Line
-		for _, c := range []struct {
-			p      *plot.Plot
-			what   string
-			y      []float64
-			dashed bool
-		}{
-			{lossP, "train loss", r.TrainLoss, false},
-			{lossP, "val loss", r.ValLoss, true},
-			{accP, "train accuracy", r.TrainAcc, false},
-			{accP, "val accuracy", r.ValAcc, true},
-		} {
-			if c.y == nil {
-				continue
-			}
-			x := r.Epoch
-			if x == nil {
-				x = make([]float64, len(c.y))
-				for e := range x {
-					x[e] = float64(e + 1)
-				}
-			}
-			if err := checkXY(name+" "+c.what, x, c.y); err != nil {
-				return nil, nil, nil, nil, err
-			}
-			l, err := lineFor(x, c.y, i, c.dashed)
-			if err != nil {
-				return nil, nil, nil, nil, fmt.Errorf("plots: run %q %s: %w", name, c.what, err)
-			}
-			c.p.Add(l)
-			if first == nil {
-				first = l
-			}
-			anyTrain = anyTrain || !c.dashed
-			anyVal = anyVal || c.dashed
+		first, train, val, err := addRunCurves(lossP, accP, r, i, name)
+		if err != nil {
+			return nil, nil, nil, nil, err
 		}
-		if first == nil {
-			return nil, nil, nil, nil, fmt.Errorf("plots: run %q has no curves", name)
-		}
+		anyTrain, anyVal = anyTrain || train, anyVal || val
 		solid := *first
 		solid.Dashes = nil
 		leg.Add(name, &solid)
 		names = append(names, name)
+	}
+	if wantsLogAxis(lossVals...) {
+		setLogY(lossP)
 	}
 	if anyTrain && anyVal {
 		for _, s := range []struct {
@@ -193,6 +167,51 @@ func curvePanels(cfg *config, runs []History) (lossP, accP *plot.Plot, leg *plot
 	return lossP, accP, leg, names, nil
 }
 
+// addRunCurves adds run r's (the i-th, called name) loss curves to lossP
+// and accuracy curves to accP. It returns the first curve added and whether
+// it added training and validation curves; a run without curves is an
+// error.
+func addRunCurves(lossP, accP *plot.Plot, r History, i int, name string) (first *plotter.Line, train, val bool, err error) {
+	for _, c := range []struct {
+		p      *plot.Plot
+		what   string
+		y      []float64
+		dashed bool
+	}{
+		{lossP, "train loss", r.TrainLoss, false},
+		{lossP, "val loss", r.ValLoss, true},
+		{accP, "train accuracy", r.TrainAcc, false},
+		{accP, "val accuracy", r.ValAcc, true},
+	} {
+		if c.y == nil {
+			continue
+		}
+		x := r.Epoch
+		if x == nil {
+			x = make([]float64, len(c.y))
+			for e := range x {
+				x[e] = float64(e + 1)
+			}
+		}
+		if err := checkXY(name+" "+c.what, x, c.y); err != nil {
+			return nil, false, false, err
+		}
+		l, err := lineFor(x, c.y, i, c.dashed)
+		if err != nil {
+			return nil, false, false, fmt.Errorf("plots: run %q %s: %w", name, c.what, err)
+		}
+		c.p.Add(l)
+		if first == nil {
+			first = l
+		}
+		train, val = train || !c.dashed, val || c.dashed
+	}
+	if first == nil {
+		return nil, false, false, fmt.Errorf("plots: run %q has no curves", name)
+	}
+	return first, train, val, nil
+}
+
 // TrainingCurves draws one or more runs' loss and accuracy (as Curves) and,
 // in a third panel, their learning rate per epoch (lr: one series per run,
 // empty to leave the panel out): the live view of a training cell.
@@ -205,6 +224,7 @@ func TrainingCurves(runs []History, lr []Series, opts ...Option) (*Figure, error
 	row := []*plot.Plot{lossP, accP}
 	if len(lr) > 0 {
 		lrP := newPlot(cfg, "learning rate", "epoch", "learning rate")
+		lrP.X.Tick.Marker = epochTicks{}
 		addGrid(lrP)
 		for i, s := range lr {
 			if err := checkXY(s.Name+" learning rate", s.X, s.Y); err != nil {
@@ -241,11 +261,14 @@ func Lines(series []Series, xLabel, yLabel string, opts ...Option) (*Figure, err
 }
 
 // LRSchedule draws learning-rate schedules (x: epoch or step, y: learning
-// rate), one series per schedule. Use LogY to see small rates such as a
-// cosine schedule's eta_min.
+// rate), one series per schedule, with whole-number ticks on the x axis.
+// Use LogY to see small rates such as a cosine schedule's eta_min.
 func LRSchedule(series []Series, opts ...Option) (*Figure, error) {
-	return lines("lr_schedule", series, "epoch", "learning rate", opts)
+	return lines("lr_schedule", series, "epoch", "learning rate", append([]Option{epochAxis}, opts...))
 }
+
+// epochAxis gives a figure's x axis whole-epoch ticks (epochTicks).
+func epochAxis(c *config) { c.epochX = true }
 
 func lines(name string, series []Series, xLabel, yLabel string, opts []Option) (*Figure, error) {
 	cfg := newConfig(opts)
@@ -256,7 +279,10 @@ func lines(name string, series []Series, xLabel, yLabel string, opts []Option) (
 	addGrid(p)
 	if cfg.logY {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Tick.Marker = logTicks{}
+	}
+	if cfg.epochX {
+		p.X.Tick.Marker = epochTicks{}
 	}
 	leg := newLegend(cfg)
 	var names []string

@@ -30,6 +30,7 @@ type config struct {
 	yLabel        string
 	valueLabels   bool
 	percent       bool
+	epochX        bool // whole-epoch x ticks (set by LRSchedule)
 }
 
 func newConfig(opts []Option) *config {
