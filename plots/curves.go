@@ -99,15 +99,41 @@ func Curves(runs []History, opts ...Option) (*Figure, error) {
 	f, err := NewFigure("curves", w, h, func(c draw.Canvas) {
 		c = titled(c, cfg, cfg.title)
 		c = withSideLegend(c, cfg, leg, names)
-		cs := plot.Align([][]*plot.Plot{{lossP, accP}}, draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Points(cfg.fontSize * 1.2)}, c)
-		lossP.Draw(cs[0][0])
-		accP.Draw(cs[0][1])
+		drawPanels(c, cfg, []*plot.Plot{lossP, accP})
 	})
 	if err != nil {
 		return nil, err
 	}
 	f.DPI = cfg.dpi
 	return f, nil
+}
+
+// drawPanels draws a row of panels aligned by plot.Align, each with its
+// title centred over its data area. The titles are drawn here, not by
+// gonum: for a log y axis gonum reserves room above the panel for the axis
+// label (it sizes the label's box at the normalised data midpoint, high on
+// a log axis, though it draws the label at the centre), which would lift
+// that panel's title above its neighbours'.
+func drawPanels(c draw.Canvas, cfg *config, row []*plot.Plot) {
+	untitled := make([]*plot.Plot, len(row)) // shallow copies: row stays as is
+	var band vg.Length
+	for j, p := range row {
+		q := *p
+		q.Title.Text = ""
+		untitled[j] = &q
+		if p.Title.Text != "" {
+			band = max(band, p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y+p.Title.Padding)
+		}
+	}
+	tiles := draw.Tiles{Rows: 1, Cols: len(row), PadX: vg.Points(cfg.fontSize * 1.2)}
+	cs := plot.Align([][]*plot.Plot{untitled}, tiles, draw.Crop(c, 0, 0, 0, -band))
+	for j, q := range untitled {
+		q.Draw(cs[0][j])
+		dc := q.DataCanvas(cs[0][j])
+		sty := row[j].Title.TextStyle
+		sty.YAlign = draw.YBottom
+		c.FillText(sty, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: dc.Max.Y + row[j].Title.Padding}, row[j].Title.Text)
+	}
 }
 
 // curvePanels builds the loss and accuracy panels of runs and their legend.
@@ -242,10 +268,7 @@ func TrainingCurves(runs []History, lr []Series, opts ...Option) (*Figure, error
 	f, err := NewFigure("training-curves", w, h, func(c draw.Canvas) {
 		c = titled(c, cfg, cfg.title)
 		c = withSideLegend(c, cfg, leg, names)
-		cs := plot.Align([][]*plot.Plot{row}, draw.Tiles{Rows: 1, Cols: len(row), PadX: vg.Points(cfg.fontSize * 1.2)}, c)
-		for j, p := range row {
-			p.Draw(cs[0][j])
-		}
+		drawPanels(c, cfg, row)
 	})
 	if err != nil {
 		return nil, err
