@@ -88,7 +88,10 @@ func allFractions(vals ...[]float64) bool {
 
 // Curves draws training curves in two panels, loss (left) and accuracy
 // (right), with one colour per run, solid lines for training and dashed
-// lines for validation. A run may lack any of the four curves.
+// lines for validation. A run may lack any of the four curves. Epoch axes
+// have whole-number ticks. The loss axis is logarithmic, and labelled
+// "loss (log scale)", when the largest loss is more than 10 times the
+// smallest (e.g. a first val loss of 150), all losses being positive.
 func Curves(runs []History, opts ...Option) (*Figure, error) {
 	cfg := newConfig(opts)
 	lossP, accP, leg, names, err := curvePanels(cfg, runs)
