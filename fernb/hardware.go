@@ -1,13 +1,13 @@
 package fernb
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
 	"strings"
 
+	"github.com/fernb/fernb/fernb/bench"
 	"github.com/fernb/fernb/xla"
 )
 
@@ -17,15 +17,8 @@ import (
 // whichever backend computes: the report's backend line says which one does.
 func Hardware() string {
 	model := "unknown CPU"
-	if f, err := os.Open("/proc/cpuinfo"); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-				model = strings.TrimSpace(v)
-				break
-			}
-		}
-		f.Close()
+	if info, _ := bench.LocalCPUInfo(); info.ModelName != "" {
+		model = info.ModelName
 	}
 	mem := ""
 	if b, err := os.ReadFile("/proc/meminfo"); err == nil {

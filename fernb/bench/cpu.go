@@ -60,99 +60,159 @@ func (c CPU) String() string {
 		c.Model, c.Family, c.ModelNum, c.Cores, c.GHz, c.ISA, c.FLOPsPerCycle, c.PeakFLOPs()/1e9)
 }
 
-// ParseCPUInfo reads a /proc/cpuinfo listing. cores is the number of cores
-// to count (<= 0: the number of "processor" entries); ghz overrides the clock
-// (<= 0: the mean of the "cpu MHz" lines). It fails when the listing names no
-// processor or, without ghz, no clock.
-func ParseCPUInfo(r io.Reader, cores int, ghz float64) (CPU, error) {
-	var c CPU
-	procs := 0
-	var mhzSum float64
-	mhzN := 0
-	flags := map[string]bool{}
+// CPUInfo is what a /proc/cpuinfo listing says about the processor, as
+// listed: nothing defaulted, nothing derived. CPU turns it into the peak's
+// inputs; fernb.Hardware shows its ModelName.
+type CPUInfo struct {
+	// Vendor is the first "vendor_id" line, e.g. "GenuineIntel", "AuthenticAMD".
+	Vendor string
+	// ModelName is the first "model name" line, e.g. "AMD EPYC 9R14" (empty on
+	// listings without one, as on most arm64 kernels).
+	ModelName string
+	// Family and Model are the last "cpu family" and "model" numbers
+	// (0 when absent or unparsable).
+	Family, Model int
+	// Flags are the first "flags" line's flags, in its order.
+	Flags []string
+	// MHz is the mean of the "cpu MHz" lines, 0 when there is none.
+	MHz float64
+	// Processors is the number of "processor" entries.
+	Processors int
+}
+
+// HasFlag tells whether flag (e.g. "avx512f") is among Flags.
+func (i CPUInfo) HasFlag(flag string) bool { return slices.Contains(i.Flags, flag) }
+
+// ReadCPUInfo parses a /proc/cpuinfo listing. It reads the whole listing and
+// fails on a read error or on a "cpu MHz" value that is not a number,
+// returning what it could read besides.
+func ReadCPUInfo(r io.Reader) (CPUInfo, error) {
+	var (
+		info     CPUInfo
+		firstErr error
+		mhzSum   float64
+		mhzN     int
+		line     int
+	)
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	line := 0
 	for sc.Scan() {
 		line++
 		k, v, ok := strings.Cut(sc.Text(), ":")
 		if !ok {
 			continue
 		}
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		switch k {
+		switch k, v = strings.TrimSpace(k), strings.TrimSpace(v); k {
 		case "processor":
-			procs++
+			info.Processors++
+		case "vendor_id":
+			if info.Vendor == "" {
+				info.Vendor = v
+			}
 		case "model name":
-			if c.Model == "" {
-				c.Model = v
+			if info.ModelName == "" {
+				info.ModelName = v
 			}
 		case "cpu family":
-			c.Family, _ = strconv.Atoi(v)
+			info.Family, _ = strconv.Atoi(v)
 		case "model":
-			c.ModelNum, _ = strconv.Atoi(v)
+			info.Model, _ = strconv.Atoi(v)
 		case "cpu MHz":
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil {
-				return c, fmt.Errorf("bench: cpuinfo line %d: bad cpu MHz %q", line, v)
+				if firstErr == nil {
+					firstErr = fmt.Errorf("bench: cpuinfo line %d: bad cpu MHz %q", line, v)
+				}
+				continue
 			}
 			mhzSum += f
 			mhzN++
 		case "flags":
-			if len(flags) == 0 {
-				for _, f := range strings.Fields(v) {
-					flags[f] = true
-				}
+			if len(info.Flags) == 0 {
+				info.Flags = strings.Fields(v)
 			}
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return c, fmt.Errorf("bench: reading cpuinfo: %w", err)
+	if mhzN > 0 {
+		info.MHz = mhzSum / float64(mhzN)
 	}
-	if procs == 0 {
+	if err := sc.Err(); err != nil {
+		return info, fmt.Errorf("bench: reading cpuinfo: %w", err)
+	}
+	return info, firstErr
+}
+
+// LocalCPUInfo reads this machine's /proc/cpuinfo with ReadCPUInfo.
+func LocalCPUInfo() (CPUInfo, error) {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return CPUInfo{}, fmt.Errorf("bench: %w", err)
+	}
+	defer f.Close()
+	return ReadCPUInfo(f)
+}
+
+// CPU is the processor as the peak sees it: cores is the number of cores to
+// count (<= 0: Processors); ghz overrides the clock (<= 0: MHz / 1000); the
+// ISA and FLOPs per cycle follow the widest vector extension in Flags
+// (PeakFormula). It fails when the listing names no processor or, without
+// ghz, no clock.
+func (i CPUInfo) CPU(cores int, ghz float64) (CPU, error) {
+	c := CPU{Model: i.ModelName, Family: i.Family, ModelNum: i.Model, Cores: cores, GHz: ghz}
+	if i.Processors == 0 {
 		return c, fmt.Errorf("bench: cpuinfo lists no processor")
 	}
-	c.Cores = cores
 	if c.Cores <= 0 {
-		c.Cores = procs
+		c.Cores = i.Processors
 	}
-	c.GHz = ghz
 	if c.GHz <= 0 {
-		if mhzN == 0 {
+		if i.MHz <= 0 {
 			return c, fmt.Errorf("bench: cpuinfo has no \"cpu MHz\" line: give the clock (--ghz)")
 		}
-		c.GHz = mhzSum / float64(mhzN) / 1000
+		c.GHz = i.MHz / 1000
 	}
 	switch {
-	case flags["avx512f"]:
+	case i.HasFlag("avx512f"):
 		c.ISA, c.FLOPsPerCycle = "avx512", 64
-	case flags["avx2"] && flags["fma"]:
+	case i.HasFlag("avx2") && i.HasFlag("fma"):
 		c.ISA, c.FLOPsPerCycle = "avx2+fma", 32
-	case flags["avx"]:
+	case i.HasFlag("avx"):
 		c.ISA, c.FLOPsPerCycle = "avx", 16
 	default:
 		c.ISA, c.FLOPsPerCycle = "sse", 8
 	}
 	for _, f := range []string{"sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_bf16", "avx_vnni", "amx_tile"} {
-		if flags[f] {
+		if i.HasFlag(f) {
 			c.Flags = append(c.Flags, f)
 		}
 	}
 	return c, nil
 }
 
+// ParseCPUInfo reads a /proc/cpuinfo listing (ReadCPUInfo) and returns its
+// CPU: cores is the number of cores to count (<= 0: the number of
+// "processor" entries); ghz overrides the clock (<= 0: the mean of the "cpu
+// MHz" lines). It fails when the listing names no processor or, without ghz,
+// no clock.
+func ParseCPUInfo(r io.Reader, cores int, ghz float64) (CPU, error) {
+	info, err := ReadCPUInfo(r)
+	if err != nil {
+		return CPU{}, err
+	}
+	return info.CPU(cores, ghz)
+}
+
 // DetectCPU reads /proc/cpuinfo; cores (<= 0: runtime.NumCPU()) and ghz
 // (<= 0: from cpuinfo) as in ParseCPUInfo.
 func DetectCPU(cores int, ghz float64) (CPU, error) {
-	f, err := os.Open("/proc/cpuinfo")
+	info, err := LocalCPUInfo()
 	if err != nil {
-		return CPU{}, fmt.Errorf("bench: %w", err)
+		return CPU{}, err
 	}
-	defer f.Close()
 	if cores <= 0 {
 		cores = runtime.NumCPU()
 	}
-	return ParseCPUInfo(f, cores, ghz)
+	return info.CPU(cores, ghz)
 }
 
 // spinChain runs n iterations of a loop whose carried dependency is one add

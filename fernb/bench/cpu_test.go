@@ -4,6 +4,7 @@ import (
 	"math"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -137,5 +138,124 @@ func TestMeasureGHz(t *testing.T) {
 	c := CPU{Cores: 2, GHz: 2, FLOPsPerCycle: 64}
 	if got := c.PeakFLOPsAt(4); got != 2*c.PeakFLOPs() {
 		t.Errorf("PeakFLOPsAt(4) = %g, want %g", got, 2*c.PeakFLOPs())
+	}
+}
+
+// Real /proc/cpuinfo entries (one processor each, flags shortened to the
+// vector ones and a few others), as ReadCPUInfo and CPUInfo.CPU see them.
+const (
+	cpuinfoSapphireRapids = `processor	: 0
+vendor_id	: GenuineIntel
+cpu family	: 6
+model		: 143
+model name	: Intel(R) Xeon(R) Platinum 8488C
+stepping	: 8
+cpu MHz		: 2400.000
+cache size	: 107520 KB
+flags		: fpu vme sse sse2 ssse3 fma sse4_1 sse4_2 avx avx2 avx512f avx512dq avx512bw avx512vl avx512_bf16 amx_tile
+bogomips	: 4800.00
+
+processor	: 1
+vendor_id	: GenuineIntel
+cpu family	: 6
+model		: 143
+model name	: Intel(R) Xeon(R) Platinum 8488C
+cpu MHz		: 2400.000
+flags		: fpu vme sse sse2 ssse3 fma sse4_1 sse4_2 avx avx2 avx512f avx512dq avx512bw avx512vl avx512_bf16 amx_tile
+`
+	cpuinfoZen4 = `processor	: 0
+vendor_id	: AuthenticAMD
+cpu family	: 25
+model		: 17
+model name	: AMD EPYC 9R14 96-Core Processor
+stepping	: 1
+cpu MHz		: 3699.744
+flags		: fpu sse sse2 ssse3 fma sse4_1 sse4_2 avx avx2 avx512f avx512dq avx512bw avx512vl avx512_bf16
+`
+	cpuinfoAVX2 = `processor	: 0
+vendor_id	: GenuineIntel
+cpu family	: 6
+model		: 79
+model name	: Intel(R) Xeon(R) CPU E5-2686 v4 @ 2.30GHz
+cpu MHz		: 2300.062
+flags		: fpu sse sse2 ssse3 fma sse4_1 sse4_2 avx f16c avx2
+
+processor	: 1
+vendor_id	: GenuineIntel
+cpu family	: 6
+model		: 79
+model name	: Intel(R) Xeon(R) CPU E5-2686 v4 @ 2.30GHz
+cpu MHz		: 2299.938
+flags		: fpu sse sse2 ssse3 fma sse4_1 sse4_2 avx f16c avx2
+`
+	// An arm64 listing: no model name, no clock, "Features" instead of flags.
+	cpuinfoARM = `processor	: 0
+BogoMIPS	: 243.75
+Features	: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp
+CPU implementer	: 0x41
+CPU part	: 0xd0c
+`
+)
+
+func TestReadCPUInfo(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		text       string
+		want       CPUInfo
+		wantISA    string
+		wantFPC    int
+		wantFlags  []string // CPU.Flags
+		wantCPUErr bool
+	}{
+		{"Intel Sapphire Rapids, avx512", cpuinfoSapphireRapids,
+			CPUInfo{Vendor: "GenuineIntel", ModelName: "Intel(R) Xeon(R) Platinum 8488C", Family: 6, Model: 143, MHz: 2400, Processors: 2},
+			"avx512", 64, []string{"sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_bf16", "amx_tile"}, false},
+		{"AMD Zen 4, family 25 model 17", cpuinfoZen4,
+			CPUInfo{Vendor: "AuthenticAMD", ModelName: "AMD EPYC 9R14 96-Core Processor", Family: 25, Model: 17, MHz: 3699.744, Processors: 1},
+			"avx512", 64, []string{"sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_bf16"}, false},
+		{"Intel Broadwell, AVX2 only, mean clock", cpuinfoAVX2,
+			CPUInfo{Vendor: "GenuineIntel", ModelName: "Intel(R) Xeon(R) CPU E5-2686 v4 @ 2.30GHz", Family: 6, Model: 79, MHz: 2300, Processors: 2},
+			"avx2+fma", 32, []string{"sse4_2", "avx", "avx2", "fma"}, false},
+		{"arm64, no model name and no clock", cpuinfoARM, CPUInfo{Processors: 1}, "", 0, nil, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			info, err := ReadCPUInfo(strings.NewReader(c.text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := info
+			got.Flags = nil
+			if got.Vendor != c.want.Vendor || got.ModelName != c.want.ModelName || got.Family != c.want.Family ||
+				got.Model != c.want.Model || got.Processors != c.want.Processors || math.Abs(got.MHz-c.want.MHz) > 1e-9 {
+				t.Errorf("ReadCPUInfo = %+v, want %+v", got, c.want)
+			}
+			cpu, err := info.CPU(0, 0)
+			if c.wantCPUErr {
+				if err == nil {
+					t.Errorf("CPU() = %+v, want an error", cpu)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cpu.ISA != c.wantISA || cpu.FLOPsPerCycle != c.wantFPC || !slices.Equal(cpu.Flags, c.wantFlags) ||
+				cpu.Model != c.want.ModelName || cpu.Family != c.want.Family || cpu.ModelNum != c.want.Model ||
+				cpu.Cores != c.want.Processors || math.Abs(cpu.GHz-c.want.MHz/1000) > 1e-9 {
+				t.Errorf("CPU() = %+v, want ISA %s, %d FLOPs/cycle, flags %v", cpu, c.wantISA, c.wantFPC, c.wantFlags)
+			}
+		})
+	}
+}
+
+// TestReadCPUInfoBadClock: an unparsable clock is an error, and what the
+// listing says besides is still read.
+func TestReadCPUInfoBadClock(t *testing.T) {
+	info, err := ReadCPUInfo(strings.NewReader("processor : 0\ncpu MHz : fast\nmodel name : X\n"))
+	if err == nil || !strings.Contains(err.Error(), "fast") {
+		t.Errorf("error %v, want one naming the bad clock", err)
+	}
+	if info.ModelName != "X" || info.Processors != 1 {
+		t.Errorf("ReadCPUInfo = %+v, want the model name and processor read", info)
 	}
 }
