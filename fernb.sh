@@ -275,13 +275,14 @@ cmd_test() {
 	for t in $FUZZ_TARGETS; do
 		go test -run '^$' -fuzz "^${t#*:}\$" -fuzztime "$FUZZ_TIME" "./${t%%:*}"
 	done
+	log "skipped Go tests, all runs above: $(wc -l <"$SKIPS")"
+	cat "$SKIPS" >&2
+	rm -f "$SKIPS"
+	# Last, so that the run's closing line is the notebooks' "N passed, N failed".
 	if compgen -G "$ROOT/notebooks/*.ipynb" >/dev/null; then
 		log "executing the notebooks in quick mode"
 		"$TOOLS/bin/fer" notebooks --quick
 	fi
-	log "skipped Go tests, all runs above: $(wc -l <"$SKIPS")"
-	cat "$SKIPS" >&2
-	rm -f "$SKIPS"
 }
 
 main() {
