@@ -15,7 +15,7 @@
 #   ./fernb.sh env                     print the exports the other commands use
 #
 # Nothing is downloaded from outside the package registries: Go modules and,
-# if Go is missing or older than $GO_VERSION, the Go toolchain from the Go module
+# if Go is missing or older than go.mod's go line, the Go toolchain from the Go module
 # proxy; Python packages (Jupyter, the XLA CPU plugin wheel) from PyPI; system
 # packages from Debian's apt.
 set -euo pipefail
@@ -38,6 +38,9 @@ fernb_env() {
 	export FERNB_ROOT="$ROOT" FERNB_VENV="$VENV"
 	# fernb passes absolute plugin paths; go-xla must never try GitHub.
 	export GOMLX_NO_AUTO_INSTALL=1
+	# The go command must never download a toolchain by itself (that would
+	# bypass the SHA-256 pin below): setup_go provides one new enough.
+	export GOTOOLCHAIN=local
 	# The kernel spec lives inside the virtualenv (sys.prefix/share/jupyter).
 	export JUPYTER_DATA_DIR="$VENV/share/jupyter"
 	export JUPYTER_PLATFORM_DIRS=1
@@ -68,13 +71,15 @@ setup_apt() {
 setup_go() {
 	local have=""
 	if command -v go >/dev/null; then have=$(go env GOVERSION 2>/dev/null | sed 's/^go//'); fi
-	if [ -n "$have" ] && version_ge "$have" "1.26"; then return; fi
+	local want
+	want=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$ROOT/go.mod")
+	if [ -n "$have" ] && version_ge "$have" "$want"; then return; fi
 	if [ -x "$TOOLS/go/bin/go" ]; then return; fi
 	# The Go toolchain is a module on the Go module proxy (golang.org/toolchain).
 	local proxy="${GOPROXY:-https://proxy.golang.org}"
 	proxy="${proxy%%,*}"
 	local zip="$TOOLS/go$GO_VERSION.zip"
-	log "Go >= 1.26 not found (have '${have:-none}'): fetching go$GO_VERSION from the Go module proxy"
+	log "Go >= $want (go.mod) not found (have '${have:-none}'): fetching go$GO_VERSION from the Go module proxy"
 	mkdir -p "$TOOLS"
 	curl -fsSL -o "$zip" "$proxy/golang.org/toolchain/@v/v0.0.1-go$GO_VERSION.linux-amd64.zip"
 	local got
@@ -303,7 +308,7 @@ main() {
 		;;
 	env)
 		fernb_env
-		printf 'export PATH=%q FERNB_ROOT=%q FERNB_VENV=%q GOMLX_NO_AUTO_INSTALL=1 JUPYTER_DATA_DIR=%q\n' \
+		printf 'export PATH=%q FERNB_ROOT=%q FERNB_VENV=%q GOMLX_NO_AUTO_INSTALL=1 GOTOOLCHAIN=local JUPYTER_DATA_DIR=%q\n' \
 			"$PATH" "$ROOT" "$VENV" "$JUPYTER_DATA_DIR"
 		;;
 	*)
