@@ -29,7 +29,6 @@ package bench
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"runtime"
 	"slices"
@@ -40,79 +39,6 @@ import (
 	"github.com/fernb/fernb/xla"
 	"github.com/gomlx/compute"
 )
-
-// Options configures Run. The zero value is not valid; start from
-// DefaultOptions.
-type Options struct {
-	// Batch is the number of images per step.
-	Batch int
-	// Steps are the timed and warm-up steps on XLA and in PyTorch.
-	Steps Steps
-	// GoSteps are those of the pure-Go backend (about 10 images/s).
-	GoSteps Steps
-	// Backends are the GoMLX backends to measure, as given to xla.New.
-	Backends []string
-	// Stems are the ResNet18 stems to measure.
-	Stems []string
-	// GoStems are the stems measured on the "go" backend (the small stem
-	// there takes minutes per step).
-	GoStems []string
-	// NativeStems are the stems measured with models.ConvNative on XLA CPU
-	// (its native convolutions are slow there: the small stem takes minutes
-	// per step).
-	NativeStems []string
-	// Convs are the convolution implementations of fernb/models measured on
-	// the XLA backends, each a row: models.ConvMixed, models.ConvIm2col,
-	// models.ConvNative or models.ConvAuto (ConvNative rows only for
-	// NativeStems). The go backend always runs ConvAuto (im2col: its native
-	// convolution is much slower).
-	Convs []models.ConvImpl
-	// BatchNorms are the batch-norm implementations of fernb/models measured
-	// on the XLA backends (models.BNAuto, BNGraph, BNFused), each a row per
-	// convolution; empty means BNAuto. The go backend always runs BNAuto.
-	BatchNorms []models.BatchNormImpl
-	// Precisions are the convolution number formats measured on the XLA
-	// backends (models.PrecisionF32, PrecisionBF16), each a row per
-	// convolution and batch norm; empty means f32. With bf16 the PyTorch
-	// peer also runs a second time under CPU autocast to bfloat16, and each
-	// ratio compares rows of the same precision.
-	Precisions []models.Precision
-	// Torch enables the PyTorch CPU peer.
-	Torch bool
-	// TorchDevice is PyTorch's device: "cpu" (default) or "cuda".
-	TorchDevice string
-	// TorchArgs are extra arguments for scripts/bench_torch.py.
-	TorchArgs []string
-	// Threads is PyTorch's thread count (<= 0: runtime.NumCPU()).
-	Threads int
-	// GHz overrides the clock used for the peak (<= 0: /proc/cpuinfo).
-	GHz float64
-	// MeasureClock also measures the clock the cores really run at
-	// (MeasureGHz) and reports the fractions of the peak at that clock.
-	MeasureClock bool
-	// Seed fixes weights and inputs.
-	Seed uint64
-	// Progress receives progress lines with ETAs (nil: none).
-	Progress io.Writer
-}
-
-// DefaultOptions is what "fer bench" runs without flags.
-func DefaultOptions() Options {
-	return Options{
-		Batch:        128,
-		Steps:        Steps{Train: 10, Infer: 10, Warmup: 2, Budget: 60},
-		GoSteps:      Steps{Train: 3, Infer: 3, Warmup: 0, Budget: 60},
-		Backends:     []string{xla.KindCPU, xla.KindGo},
-		Stems:        []string{StemStandard, StemSmall},
-		GoStems:      []string{StemStandard},
-		NativeStems:  []string{StemStandard},
-		Convs:        []models.ConvImpl{models.ConvMixed, models.ConvIm2col, models.ConvNative},
-		Torch:        true,
-		TorchDevice:  "cpu",
-		MeasureClock: true,
-		Seed:         1,
-	}
-}
 
 // BackendInfo describes a GoMLX backend as measured.
 type BackendInfo struct {
@@ -188,187 +114,237 @@ type Report struct {
 // Error and the others still run; Run fails only on invalid options or when
 // nothing at all could be measured.
 func Run(opts Options) (*Report, error) {
-	if opts.Batch < 1 {
-		return nil, fmt.Errorf("bench: batch %d must be >= 1", opts.Batch)
+	if err := opts.checkRun(); err != nil {
+		return nil, err
 	}
-	for _, c := range opts.Convs {
-		if err := (models.Config{Arch: models.ArchResNet18, Conv: c}).Validate(); err != nil {
-			return nil, fmt.Errorf("bench: %w", err)
-		}
-	}
-	for _, bn := range opts.BatchNorms {
-		if err := (models.Config{Arch: models.ArchResNet18, BatchNorm: bn}).Validate(); err != nil {
-			return nil, fmt.Errorf("bench: %w", err)
-		}
-	}
-	for _, p := range opts.Precisions {
-		if err := (models.Config{Arch: models.ArchResNet18, Precision: p}).Validate(); err != nil {
-			return nil, fmt.Errorf("bench: %w", err)
-		}
-	}
-	for _, s := range [][]string{opts.Stems, opts.GoStems, opts.NativeStems} {
-		for _, stem := range s {
-			if _, err := StemConfig(stem, 0); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if len(opts.Stems) == 0 {
-		return nil, fmt.Errorf("bench: no stem to measure")
-	}
-	if len(opts.Backends) == 0 && !opts.Torch {
-		return nil, fmt.Errorf("bench: no backend to measure and PyTorch off")
-	}
-	if n, skipped := planned(opts); n == 0 && !opts.Torch {
-		return nil, fmt.Errorf("bench: nothing to measure with PyTorch off: %s", strings.Join(skipped, "; "))
-	}
-	threads := opts.Threads
-	if threads <= 0 {
-		threads = runtime.NumCPU()
-	}
-	cpu, err := DetectCPU(0, opts.GHz)
+	cpu, err := opts.machine()
 	if err != nil {
 		return nil, err
 	}
-	if opts.MeasureClock {
-		cpu.MeasuredGHz = MeasureGHz(time.Second, cpu.Cores)
+	rn := newRunner(opts, cpu)
+	defer rn.close()
+	rn.say("%s", cpu)
+	for _, stem := range opts.Stems {
+		for _, name := range opts.Backends {
+			rn.measureBackend(name, stem)
+		}
+		rn.measureTorch(stem)
 	}
+	return rn.finish()
+}
+
+// checkRun checks opts selects something Run can measure.
+func (o Options) checkRun() error {
+	if o.Batch < 1 {
+		return fmt.Errorf("bench: batch %d must be >= 1", o.Batch)
+	}
+	if err := o.checkImpls(); err != nil {
+		return err
+	}
+	for _, p := range o.Precisions {
+		if err := (models.Config{Arch: models.ArchResNet18, Precision: p}).Validate(); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+	}
+	for _, s := range [][]string{o.Stems, o.GoStems, o.NativeStems} {
+		for _, stem := range s {
+			if _, err := StemConfig(stem, 0); err != nil {
+				return err
+			}
+		}
+	}
+	if len(o.Stems) == 0 {
+		return fmt.Errorf("bench: no stem to measure")
+	}
+	if len(o.Backends) == 0 && !o.Torch {
+		return fmt.Errorf("bench: no backend to measure and PyTorch off")
+	}
+	if n, skipped := planned(o); n == 0 && !o.Torch {
+		return fmt.Errorf("bench: nothing to measure with PyTorch off: %s", strings.Join(skipped, "; "))
+	}
+	return nil
+}
+
+// runner is one Run in progress: its options, the report it fills, and the
+// backends (created once, shared by the stems) and PyTorch peer it measures.
+type runner struct {
+	opts  Options
+	cpu   CPU
+	start time.Time
+	r     *Report
+	say   func(format string, args ...any)
+	// backends holds each GoMLX backend asked for, created on first use.
+	backends map[string]*backendState
+	// python, script and torchErr are FindTorch's answer (Torch only).
+	python, script string
+	torchErr       error
+	// ok counts the measurements that succeeded.
+	ok int
+}
+
+// backendState is a GoMLX backend of a Run: created, or why not.
+type backendState struct {
+	info BackendInfo
+	b    compute.Backend
+	err  error
+}
+
+// newRunner starts a Run of opts on cpu: the report's header and the
+// PyTorch peer's location.
+func newRunner(opts Options, cpu CPU) *runner {
 	start := time.Now()
-	r := &Report{Started: start.Format(time.RFC3339), GoVersion: runtime.Version(), CPU: cpu,
+	rn := &runner{opts: opts, cpu: cpu, start: start, say: opts.sayer("bench"), backends: map[string]*backendState{}}
+	rn.r = &Report{Started: start.Format(time.RFC3339), GoVersion: runtime.Version(), CPU: cpu,
 		PeakGFLOPs: cpu.PeakFLOPs() / 1e9, PeakGFLOPsMeasuredClock: cpu.PeakFLOPsAt(cpu.MeasuredGHz) / 1e9, PeakFormula: PeakFormula, LoadBefore: loadAvg(),
 		XLAFlags: os.Getenv("XLA_FLAGS"), Batch: opts.Batch, Steps: opts.Steps, GoSteps: opts.GoSteps,
 		Stems: opts.Stems, Convs: opts.Convs, BatchNorms: opts.BatchNorms, Precisions: opts.Precisions}
-	// The peak is the CPU's: GPU measurements get no fraction.
-	cpuPeak := func(backend string) float64 {
-		if strings.Contains(backend, "cuda") {
-			return 0
-		}
-		return cpu.PeakFLOPs()
+	if opts.Torch {
+		rn.python, rn.script, rn.torchErr = FindTorch()
 	}
-	device := opts.TorchDevice
+	return rn
+}
+
+// close finalizes the backends.
+func (rn *runner) close() {
+	for _, st := range rn.backends {
+		if st.b != nil {
+			st.b.Finalize()
+		}
+	}
+}
+
+// peak is the CPU's peak FLOP/s for backend: 0 (no fraction) on a GPU.
+func (rn *runner) peak(backend string) float64 {
+	if strings.Contains(backend, "cuda") {
+		return 0
+	}
+	return rn.cpu.PeakFLOPs()
+}
+
+// backend is the GoMLX backend name, created on first use (and described in
+// the report when it starts).
+func (rn *runner) backend(name string) *backendState {
+	if st := rn.backends[name]; st != nil {
+		return st
+	}
+	st := &backendState{info: BackendInfo{Name: name}}
+	b, c, err := xla.New(name)
+	if err != nil {
+		st.err = err
+	} else {
+		st.b = b
+		st.info = BackendInfo{Name: name, Description: strings.TrimSpace(c.Description), Devices: c.Devices, Plugin: c.PluginPath}
+		rn.r.Backends = append(rn.r.Backends, st.info)
+	}
+	rn.backends[name] = st
+	return st
+}
+
+// measureBackend measures stem on the GoMLX backend name: a row per
+// convolution, batch norm and precision it runs there (see Options).
+func (rn *runner) measureBackend(name, stem string) {
+	o := rn.opts
+	if why := backendSkip(o, name, stem); why != "" {
+		rn.say("skipping %s", why)
+		return
+	}
+	st := rn.backend(name)
+	if st.err != nil {
+		rn.r.Measurements = append(rn.r.Measurements, Measurement{Backend: name, Stem: stem, Batch: o.Batch, Error: st.err.Error()})
+		rn.say("%s/%s: %v", name, stem, st.err)
+		return
+	}
+	bns, precs := o.BatchNorms, o.Precisions
+	if name == xla.KindGo || len(bns) == 0 {
+		bns = []models.BatchNormImpl{models.BNAuto}
+	}
+	if name == xla.KindGo || len(precs) == 0 {
+		precs = []models.Precision{models.PrecisionF32}
+	}
+	for _, conv := range convsOf(o, name) {
+		if why := convSkip(o, name, stem, conv); why != "" {
+			rn.say("skipping %s", why)
+			continue
+		}
+		for _, bn := range bns {
+			for _, prec := range precs {
+				cfg, _ := StemConfig(stem, o.Seed)
+				cfg.Conv, cfg.BatchNorm, cfg.Precision = conv, bn, prec
+				rn.measureRow(st.b, name, stem, cfg)
+			}
+		}
+	}
+}
+
+// measureRow measures one row: stem's configuration cfg on backend.
+func (rn *runner) measureRow(backend compute.Backend, name, stem string, cfg models.Config) {
+	steps := rn.opts.Steps
+	if name == xla.KindGo {
+		steps = rn.opts.GoSteps
+	}
+	m, err := MeasureGoMLX(backend, name, cfg, rn.opts.Batch, steps, rn.peak(name), rn.opts.Progress)
+	if err != nil {
+		m.Error = err.Error()
+		rn.say("%s/%s failed: %v", m.Label(), stem, err)
+	} else {
+		rn.ok++
+	}
+	rn.r.Measurements = append(rn.r.Measurements, m)
+}
+
+// measureTorch measures stem in PyTorch (with Torch): in f32, and again
+// under autocast to bf16 when Precisions has bf16.
+func (rn *runner) measureTorch(stem string) {
+	if !rn.opts.Torch {
+		return
+	}
+	precs := []models.Precision{models.PrecisionF32}
+	if slices.Contains(rn.opts.Precisions, models.PrecisionBF16) {
+		precs = append(precs, models.PrecisionBF16)
+	}
+	for _, prec := range precs {
+		rn.measureTorchRow(stem, prec)
+	}
+}
+
+// measureTorchRow measures stem in PyTorch at precision prec.
+func (rn *runner) measureTorchRow(stem string, prec models.Precision) {
+	o := rn.opts
+	device := o.TorchDevice
 	if device == "" {
 		device = "cpu"
 	}
-	say := func(format string, args ...any) {
-		if opts.Progress != nil {
-			fmt.Fprintf(opts.Progress, "[bench] "+format+"\n", args...)
-		}
+	var m Measurement
+	var info TorchInfo
+	err := rn.torchErr
+	args := o.TorchArgs
+	if prec == models.PrecisionBF16 {
+		args = append(slices.Clone(args), "--autocast", "bf16")
 	}
-	say("%s", cpu)
+	if err == nil {
+		m, info, err = MeasureTorch(rn.python, rn.script, device, stem, o.Batch, o.Steps, o.threads(), o.Seed, rn.peak("pytorch-"+device), o.Progress, args...)
+	}
+	if err != nil {
+		m = Measurement{Backend: "pytorch-" + device, Stem: stem, Batch: o.Batch, Error: err.Error()}
+		rn.say("pytorch-%s/%s %s failed: %v", device, stem, prec, err)
+	} else {
+		rn.ok++
+		rn.r.Torch = &info
+	}
+	if prec == models.PrecisionBF16 {
+		m.Precision = prec
+	}
+	rn.r.Measurements = append(rn.r.Measurements, m)
+}
 
-	// Backends are created once and shared by the stems.
-	type backendState struct {
-		info BackendInfo
-		b    compute.Backend
-		err  error
-	}
-	backends := map[string]*backendState{}
-	defer func() {
-		for _, st := range backends {
-			if st.b != nil {
-				st.b.Finalize()
-			}
-		}
-	}()
-	var python, script string
-	var torchErr error
-	if opts.Torch {
-		python, script, torchErr = FindTorch()
-	}
-	ok := 0
-	for _, stem := range opts.Stems {
-		for _, name := range opts.Backends {
-			steps := opts.Steps
-			if why := backendSkip(opts, name, stem); why != "" {
-				say("skipping %s", why)
-				continue
-			}
-			if name == xla.KindGo {
-				steps = opts.GoSteps
-			}
-			st := backends[name]
-			if st == nil {
-				st = &backendState{info: BackendInfo{Name: name}}
-				b, c, err := xla.New(name)
-				if err != nil {
-					st.err = err
-				} else {
-					st.b = b
-					st.info = BackendInfo{Name: name, Description: strings.TrimSpace(c.Description), Devices: c.Devices, Plugin: c.PluginPath}
-					r.Backends = append(r.Backends, st.info)
-				}
-				backends[name] = st
-			}
-			if st.err != nil {
-				r.Measurements = append(r.Measurements, Measurement{Backend: name, Stem: stem, Batch: opts.Batch, Error: st.err.Error()})
-				say("%s/%s: %v", name, stem, st.err)
-				continue
-			}
-			convs := convsOf(opts, name)
-			bns := opts.BatchNorms
-			if name == xla.KindGo || len(bns) == 0 {
-				bns = []models.BatchNormImpl{models.BNAuto}
-			}
-			precs := opts.Precisions
-			if name == xla.KindGo || len(precs) == 0 {
-				precs = []models.Precision{models.PrecisionF32}
-			}
-			for _, conv := range convs {
-				if why := convSkip(opts, name, stem, conv); why != "" {
-					say("skipping %s", why)
-					continue
-				}
-				for _, bn := range bns {
-					for _, prec := range precs {
-						cfg, _ := StemConfig(stem, opts.Seed)
-						cfg.Conv, cfg.BatchNorm, cfg.Precision = conv, bn, prec
-						m, err := MeasureGoMLX(st.b, name, cfg, opts.Batch, steps, cpuPeak(name), opts.Progress)
-						if err != nil {
-							m.Error = err.Error()
-							say("%s/%s failed: %v", m.Label(), stem, err)
-						} else {
-							ok++
-						}
-						r.Measurements = append(r.Measurements, m)
-					}
-				}
-			}
-		}
-		var torchPrecs []models.Precision // the peer runs in f32, and under autocast for bf16 rows
-		if opts.Torch {
-			torchPrecs = append(torchPrecs, models.PrecisionF32)
-			if slices.Contains(opts.Precisions, models.PrecisionBF16) {
-				torchPrecs = append(torchPrecs, models.PrecisionBF16)
-			}
-		}
-		for _, prec := range torchPrecs {
-			var m Measurement
-			var info TorchInfo
-			err := torchErr
-			args := opts.TorchArgs
-			if prec == models.PrecisionBF16 {
-				args = append(slices.Clone(args), "--autocast", "bf16")
-			}
-			if err == nil {
-				m, info, err = MeasureTorch(python, script, device, stem, opts.Batch, opts.Steps, threads, opts.Seed, cpuPeak("pytorch-"+device), opts.Progress, args...)
-			}
-			if err != nil {
-				m = Measurement{Backend: "pytorch-" + device, Stem: stem, Batch: opts.Batch, Error: err.Error()}
-				say("pytorch-%s/%s %s failed: %v", device, stem, prec, err)
-			} else {
-				ok++
-				r.Torch = &info
-			}
-			if prec == models.PrecisionBF16 {
-				m.Precision = prec
-			}
-			r.Measurements = append(r.Measurements, m)
-		}
-	}
+// finish summarises the run: the ratios, the load after and the wall time.
+// It fails when no measurement succeeded.
+func (rn *runner) finish() (*Report, error) {
+	r := rn.r
 	r.Ratios = ratios(r.Measurements)
 	r.LoadAfter = loadAvg()
-	r.Seconds = time.Since(start).Seconds()
-	if ok == 0 {
+	r.Seconds = time.Since(rn.start).Seconds()
+	if rn.ok == 0 {
 		if len(r.Measurements) == 0 { // planned rules this out; never index an empty list
 			return r, errors.New("bench: nothing was measured")
 		}

@@ -20,67 +20,6 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 )
 
-// ProfileOptions configures RunProfile. The zero value is not valid; start
-// from DefaultProfileOptions.
-type ProfileOptions struct {
-	// Batch is the number of images per step and per convolution call.
-	Batch int
-	// Stem is the ResNet18 stem profiled (StemStandard or StemSmall).
-	Stem string
-	// Steps are the phases' timed and warm-up steps (Infer is not used).
-	Steps Steps
-	// ConvSteps are the timed calls per convolution shape and pass; ConvWarmup
-	// the untimed ones after the first (compiling) call. ConvSteps 0 skips
-	// the convolutions.
-	ConvSteps, ConvWarmup int
-	// Backends are the GoMLX backends profiled, as given to xla.New.
-	Backends []string
-	// Convs are the convolution implementations profiled (a phase row each per
-	// batch norm, and a column in the convolution table), timed with
-	// models.ConvFunc (models.ConvAuto resolved by models.AutoConv).
-	Convs []models.ConvImpl
-	// BatchNorms are the batch-norm implementations of the phase rows.
-	BatchNorms []models.BatchNormImpl
-	// Torch enables the PyTorch CPU peer (scripts/bench_torch.py --profile).
-	Torch bool
-	// TorchFormats are PyTorch's memory formats: "nchw" (its default) and/or
-	// "channels_last" (NHWC, fernb's layout).
-	TorchFormats []string
-	// TorchArgs are extra arguments for scripts/bench_torch.py.
-	TorchArgs []string
-	// Threads is PyTorch's thread count (<= 0: runtime.NumCPU()).
-	Threads int
-	// GHz overrides the clock used for the peak (<= 0: /proc/cpuinfo).
-	GHz float64
-	// MeasureClock also measures the clock the cores really run at.
-	MeasureClock bool
-	// Seed fixes weights and inputs.
-	Seed uint64
-	// Progress receives progress lines (nil: none).
-	Progress io.Writer
-}
-
-// DefaultProfileOptions is what "fer bench --profile" runs without other
-// flags: ResNet18 with the standard stem at batch 128 on xla:cpu with the
-// mixed and the im2col convolutions, batch norm from graph ops and fused, against PyTorch
-// CPU in both memory formats.
-func DefaultProfileOptions() ProfileOptions {
-	return ProfileOptions{
-		Batch:        128,
-		Stem:         StemStandard,
-		Steps:        Steps{Train: 10, Warmup: 2, Budget: 60},
-		ConvSteps:    20,
-		ConvWarmup:   3,
-		Backends:     []string{xla.KindCPU},
-		Convs:        []models.ConvImpl{models.ConvMixed, models.ConvIm2col},
-		BatchNorms:   []models.BatchNormImpl{models.BNGraph, models.BNFused},
-		Torch:        true,
-		TorchFormats: []string{TorchNCHW, TorchChannelsLast},
-		MeasureClock: true,
-		Seed:         1,
-	}
-}
-
 // PyTorch memory formats of a profile.
 const (
 	// TorchNCHW is PyTorch's default memory format.
@@ -284,135 +223,187 @@ type Profile struct {
 // backward). Failures of one backend or of the peer are recorded in the
 // Profile; RunProfile fails only on invalid options or when nothing could be
 // measured.
-func RunProfile(opts ProfileOptions) (*Profile, error) {
-	if opts.Batch < 1 {
-		return nil, fmt.Errorf("bench: batch %d must be >= 1", opts.Batch)
-	}
-	if opts.Steps.Train < 1 || opts.Steps.Warmup < 0 || opts.ConvSteps < 0 || opts.ConvWarmup < 0 {
-		return nil, fmt.Errorf("bench: profile steps %+v, conv steps %d, conv warm-up %d: need >= 1 timed steps and >= 0 others",
-			opts.Steps, opts.ConvSteps, opts.ConvWarmup)
-	}
-	cfg0, err := StemConfig(opts.Stem, opts.Seed)
+func RunProfile(opts Options) (*Profile, error) {
+	cfg, err := opts.checkProfile()
 	if err != nil {
 		return nil, err
 	}
-	for _, c := range opts.Convs {
-		if err := (models.Config{Arch: models.ArchResNet18, Conv: c}).Validate(); err != nil {
-			return nil, fmt.Errorf("bench: %w", err)
-		}
+	layers, err := ModelLayers(cfg)
+	if err != nil {
+		return nil, err
 	}
-	for _, bn := range opts.BatchNorms {
-		if err := (models.Config{Arch: models.ArchResNet18, BatchNorm: bn}).Validate(); err != nil {
-			return nil, fmt.Errorf("bench: %w", err)
-		}
+	cpu, err := opts.machine()
+	if err != nil {
+		return nil, err
 	}
-	for _, f := range opts.TorchFormats {
+	pr := newProfiler(opts, cfg, cpu, layers)
+	for _, name := range opts.Backends {
+		pr.profileBackend(name)
+	}
+	if opts.Torch {
+		pr.profileTorchPeer(ConvShapes(layers))
+	}
+	return pr.finish()
+}
+
+// checkProfile checks opts selects something RunProfile can measure and
+// returns the configuration of its stem.
+func (o Options) checkProfile() (models.Config, error) {
+	if o.Batch < 1 {
+		return models.Config{}, fmt.Errorf("bench: batch %d must be >= 1", o.Batch)
+	}
+	if o.Steps.Train < 1 || o.Steps.Warmup < 0 || o.ConvSteps < 0 || o.ConvWarmup < 0 {
+		return models.Config{}, fmt.Errorf("bench: profile steps %+v, conv steps %d, conv warm-up %d: need >= 1 timed steps and >= 0 others",
+			o.Steps, o.ConvSteps, o.ConvWarmup)
+	}
+	if len(o.Stems) != 1 {
+		return models.Config{}, fmt.Errorf("bench: a profile measures one stem, not %q", o.Stems)
+	}
+	cfg, err := StemConfig(o.Stems[0], o.Seed)
+	if err != nil {
+		return cfg, err
+	}
+	if err := o.checkImpls(); err != nil {
+		return cfg, err
+	}
+	for _, f := range o.TorchFormats {
 		if f != TorchNCHW && f != TorchChannelsLast {
-			return nil, fmt.Errorf("bench: PyTorch memory format %q: want %q or %q", f, TorchNCHW, TorchChannelsLast)
+			return cfg, fmt.Errorf("bench: PyTorch memory format %q: want %q or %q", f, TorchNCHW, TorchChannelsLast)
 		}
 	}
-	if len(opts.Backends) == 0 && !opts.Torch {
-		return nil, fmt.Errorf("bench: no backend to profile and PyTorch off")
+	if o.Torch && o.TorchDevice != "" && o.TorchDevice != "cpu" {
+		return cfg, fmt.Errorf("bench: a profile runs PyTorch on the CPU only, not %q", o.TorchDevice)
 	}
-	convs := opts.Convs
-	if len(convs) == 0 {
-		convs = []models.ConvImpl{models.ConvAuto}
+	if len(o.Backends) == 0 && !o.Torch {
+		return cfg, fmt.Errorf("bench: no backend to profile and PyTorch off")
 	}
-	bns := opts.BatchNorms
-	if len(bns) == 0 {
-		bns = []models.BatchNormImpl{models.BNAuto}
-	}
-	layers, err := ModelLayers(cfg0)
-	if err != nil {
-		return nil, err
-	}
-	cpu, err := DetectCPU(0, opts.GHz)
-	if err != nil {
-		return nil, err
-	}
-	if opts.MeasureClock {
-		cpu.MeasuredGHz = MeasureGHz(time.Second, cpu.Cores)
-	}
-	say := func(format string, args ...any) {
-		if opts.Progress != nil {
-			fmt.Fprintf(opts.Progress, "[profile] "+format+"\n", args...)
-		}
-	}
+	return cfg, nil
+}
+
+// profiler is one RunProfile in progress: its options, the stem's
+// configuration and the Profile it fills.
+type profiler struct {
+	opts  Options
+	cfg   models.Config
+	start time.Time
+	p     *Profile
+	say   func(format string, args ...any)
+	// convs and bns are the implementations profiled (Options' empty
+	// lists resolved to auto).
+	convs []models.ConvImpl
+	bns   []models.BatchNormImpl
+	// ok counts the phase rows and convolution timings that succeeded.
+	ok int
+}
+
+// newProfiler starts a RunProfile of opts on cpu for the stem configuration
+// cfg with the given layers: the Profile's header and its convolution shapes
+// (none when ConvSteps is 0).
+func newProfiler(opts Options, cfg models.Config, cpu CPU, layers []Layer) *profiler {
 	start := time.Now()
-	p := &Profile{Started: start.Format(time.RFC3339), GoVersion: runtime.Version(), CPU: cpu, PeakGFLOPs: cpu.PeakFLOPs() / 1e9,
-		LoadBefore: loadAvg(), XLAFlags: os.Getenv("XLA_FLAGS"), Batch: opts.Batch, Stem: opts.Stem, Steps: opts.Steps,
+	pr := &profiler{opts: opts, cfg: cfg, start: start, say: opts.sayer("profile"), convs: opts.Convs, bns: opts.BatchNorms}
+	if len(pr.convs) == 0 {
+		pr.convs = []models.ConvImpl{models.ConvAuto}
+	}
+	if len(pr.bns) == 0 {
+		pr.bns = []models.BatchNormImpl{models.BNAuto}
+	}
+	steps := opts.Steps
+	steps.Infer = 0 // not used
+	pr.p = &Profile{Started: start.Format(time.RFC3339), GoVersion: runtime.Version(), CPU: cpu, PeakGFLOPs: cpu.PeakFLOPs() / 1e9,
+		LoadBefore: loadAvg(), XLAFlags: os.Getenv("XLA_FLAGS"), Batch: opts.Batch, Stem: opts.Stems[0], Steps: steps,
 		ConvSteps: opts.ConvSteps, ConvWarmup: opts.ConvWarmup}
 	if opts.ConvSteps > 0 {
 		for _, s := range ConvShapes(layers) {
-			p.Convs = append(p.Convs, ConvProfile{ConvShape: s})
+			pr.p.Convs = append(pr.p.Convs, ConvProfile{ConvShape: s})
 		}
 	}
-	say("%s; load average %s", cpu, p.LoadBefore)
-	ok := 0
-	for _, name := range opts.Backends {
-		backend, c, err := xla.New(name)
-		if err != nil {
-			say("%s: %v", name, err)
-			p.Phases = append(p.Phases, Phases{Label: name, Backend: name, Error: err.Error()})
-			continue
-		}
-		p.Backends = append(p.Backends, BackendInfo{Name: name, Description: strings.TrimSpace(c.Description), Devices: c.Devices, Plugin: c.PluginPath})
-		for _, conv := range convs {
-			for _, bn := range bns {
-				cfg := cfg0
-				cfg.Conv, cfg.BatchNorm = conv, bn
-				ph, err := ProfilePhasesGoMLX(backend, name, cfg, opts.Batch, opts.Steps, opts.Progress)
-				if err != nil {
-					ph.Error = err.Error()
-					say("%s phases failed: %v", ph.Label, err)
-				} else {
-					ok++
-					say("%s: forward %.1f ms, forward+backward %.1f ms, step %.1f ms", ph.Label, ph.ForwardMs, ph.ForwardBackwardMs, ph.StepMs)
-				}
-				p.Phases = append(p.Phases, ph)
-			}
-			for i := range p.Convs {
-				t, err := ProfileConvGoMLX(backend, name, conv, p.Convs[i].Layer, opts.Batch, opts.ConvWarmup, opts.ConvSteps, opts.Seed)
-				if err != nil {
-					t.Error = err.Error()
-					say("%s conv %s failed: %v", t.Impl, p.Convs[i].Key, err)
-				} else {
-					ok++
-					say("%s conv %s: forward %.2f ms (%.0f GFLOP/s), forward+backward %.2f ms (%.0f GFLOP/s)", t.Impl, p.Convs[i].Key,
-						t.ForwardMs, t.ForwardGFLOPs, t.ForwardBackwardMs, t.ForwardBackwardGFLOPs)
-				}
-				p.Convs[i].Timings = append(p.Convs[i].Timings, t)
-			}
-		}
-		backend.Finalize()
+	pr.say("%s; load average %s", cpu, pr.p.LoadBefore)
+	return pr
+}
+
+// profileBackend profiles the GoMLX backend name: the phases of each
+// convolution and batch norm, and each convolution shape per convolution.
+func (pr *profiler) profileBackend(name string) {
+	backend, c, err := xla.New(name)
+	if err != nil {
+		pr.say("%s: %v", name, err)
+		pr.p.Phases = append(pr.p.Phases, Phases{Label: name, Backend: name, Error: err.Error()})
+		return
 	}
-	if opts.Torch {
-		threads := opts.Threads
-		if threads <= 0 {
-			threads = runtime.NumCPU()
+	defer backend.Finalize()
+	pr.p.Backends = append(pr.p.Backends, BackendInfo{Name: name, Description: strings.TrimSpace(c.Description), Devices: c.Devices, Plugin: c.PluginPath})
+	for _, conv := range pr.convs {
+		for _, bn := range pr.bns {
+			pr.profilePhases(backend, name, conv, bn)
 		}
-		python, script, err := FindTorch()
-		var tp *torchProfile
-		if err == nil {
-			tp, err = profileTorch(python, script, opts, threads, ConvShapes(layers))
-		}
-		if err != nil {
-			p.TorchError = err.Error()
-			say("pytorch failed: %v", err)
-		} else {
-			p.Torch = &tp.TorchInfo
-			n, err := p.addTorch(tp)
-			if err != nil {
-				p.TorchError = err.Error()
-				say("pytorch: %v", err)
-			}
-			ok += n
+		for i := range pr.p.Convs {
+			pr.profileConv(backend, name, conv, &pr.p.Convs[i])
 		}
 	}
+}
+
+// profilePhases adds the phase row of convolution conv and batch norm bn on
+// backend.
+func (pr *profiler) profilePhases(backend compute.Backend, name string, conv models.ConvImpl, bn models.BatchNormImpl) {
+	cfg := pr.cfg
+	cfg.Conv, cfg.BatchNorm = conv, bn
+	ph, err := ProfilePhasesGoMLX(backend, name, cfg, pr.opts.Batch, pr.opts.Steps, pr.opts.Progress)
+	if err != nil {
+		ph.Error = err.Error()
+		pr.say("%s phases failed: %v", ph.Label, err)
+	} else {
+		pr.ok++
+		pr.say("%s: forward %.1f ms, forward+backward %.1f ms, step %.1f ms", ph.Label, ph.ForwardMs, ph.ForwardBackwardMs, ph.StepMs)
+	}
+	pr.p.Phases = append(pr.p.Phases, ph)
+}
+
+// profileConv adds the timing of convolution conv on backend to the shape c.
+func (pr *profiler) profileConv(backend compute.Backend, name string, conv models.ConvImpl, c *ConvProfile) {
+	o := pr.opts
+	t, err := ProfileConvGoMLX(backend, name, conv, c.Layer, o.Batch, o.ConvWarmup, o.ConvSteps, o.Seed)
+	if err != nil {
+		t.Error = err.Error()
+		pr.say("%s conv %s failed: %v", t.Impl, c.Key, err)
+	} else {
+		pr.ok++
+		pr.say("%s conv %s: forward %.2f ms (%.0f GFLOP/s), forward+backward %.2f ms (%.0f GFLOP/s)", t.Impl, c.Key,
+			t.ForwardMs, t.ForwardGFLOPs, t.ForwardBackwardMs, t.ForwardBackwardGFLOPs)
+	}
+	c.Timings = append(c.Timings, t)
+}
+
+// profileTorchPeer runs PyTorch's profile of the phases and of the
+// convolution shapes and adds it to the Profile (or why it failed).
+func (pr *profiler) profileTorchPeer(shapes []ConvShape) {
+	python, script, err := FindTorch()
+	var tp *torchProfile
+	if err == nil {
+		tp, err = profileTorch(python, script, pr.opts, pr.opts.threads(), shapes)
+	}
+	if err != nil {
+		pr.p.TorchError = err.Error()
+		pr.say("pytorch failed: %v", err)
+		return
+	}
+	pr.p.Torch = &tp.TorchInfo
+	n, err := pr.p.addTorch(tp)
+	if err != nil {
+		pr.p.TorchError = err.Error()
+		pr.say("pytorch: %v", err)
+	}
+	pr.ok += n
+}
+
+// finish summarises the profile: the ratios, the convolution totals, the
+// load after and the wall time. It fails when nothing could be measured.
+func (pr *profiler) finish() (*Profile, error) {
+	p := pr.p
 	p.Ratios, p.ConvTotals = p.phaseRatios(), p.convTotals()
 	p.LoadAfter = loadAvg()
-	p.Seconds = time.Since(start).Seconds()
-	if ok == 0 {
+	p.Seconds = time.Since(pr.start).Seconds()
+	if pr.ok == 0 {
 		return p, fmt.Errorf("bench: profile: nothing could be measured")
 	}
 	return p, nil

@@ -286,7 +286,7 @@ func TestProfileConvErrors(t *testing.T) {
 			t.Errorf("%s, %d steps, %d warm-up: no error", tc.l.Name, tc.steps, tc.warm)
 		}
 	}
-	if _, err := RunProfile(ProfileOptions{Batch: 1, Stem: "tiny", Steps: Steps{Train: 1}}); err == nil {
+	if _, err := RunProfile(Options{Batch: 1, Stems: []string{"tiny"}, Steps: Steps{Train: 1}}); err == nil {
 		t.Error("unknown stem: no error")
 	}
 	o := DefaultProfileOptions()

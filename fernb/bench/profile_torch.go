@@ -46,7 +46,11 @@ type torchProfile struct {
 // given number of threads, on the convolution shapes (none when
 // opts.ConvSteps is 0), and returns its parsed output. The script's progress
 // goes to opts.Progress.
-func profileTorch(python, script string, opts ProfileOptions, threads int, shapes []ConvShape) (*torchProfile, error) {
+func profileTorch(python, script string, opts Options, threads int, shapes []ConvShape) (*torchProfile, error) {
+	if len(opts.Stems) != 1 {
+		return nil, fmt.Errorf("bench: a profile measures one stem, not %q", opts.Stems)
+	}
+	stem := opts.Stems[0]
 	var conv []torchConvShape
 	if opts.ConvSteps > 0 {
 		for _, s := range shapes {
@@ -64,7 +68,7 @@ func profileTorch(python, script string, opts ProfileOptions, threads int, shape
 	}
 	// The script's warm-up counts the first call; ours does not.
 	args := []string{script, "--profile", "--batch", strconv.Itoa(opts.Batch), "--steps", strconv.Itoa(opts.Steps.Train),
-		"--warmup", strconv.Itoa(1 + opts.Steps.Warmup), "--threads", strconv.Itoa(threads), "--stems", opts.Stem,
+		"--warmup", strconv.Itoa(1 + opts.Steps.Warmup), "--threads", strconv.Itoa(threads), "--stems", stem,
 		"--device", "cpu", "--budget", strconv.FormatFloat(opts.Steps.Budget, 'f', -1, 64), "--seed", strconv.FormatUint(opts.Seed, 10),
 		"--formats", strings.Join(formats, ","), "--conv-shapes", string(shapesJSON),
 		"--conv-steps", strconv.Itoa(max(1, opts.ConvSteps)), "--conv-warmup", strconv.Itoa(1 + opts.ConvWarmup)}
@@ -77,9 +81,9 @@ func profileTorch(python, script string, opts ProfileOptions, threads int, shape
 	if err := json.Unmarshal(stdout, &out); err != nil {
 		return nil, fmt.Errorf("bench: %s --profile printed no valid JSON: %w", TorchScript, err)
 	}
-	if out.Profile.Stem != opts.Stem || out.Profile.Batch != opts.Batch {
+	if out.Profile.Stem != stem || out.Profile.Batch != opts.Batch {
 		return nil, fmt.Errorf("bench: %s --profile measured stem %q batch %d, not %q batch %d", TorchScript,
-			out.Profile.Stem, out.Profile.Batch, opts.Stem, opts.Batch)
+			out.Profile.Stem, out.Profile.Batch, stem, opts.Batch)
 	}
 	return &out, nil
 }
