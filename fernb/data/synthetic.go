@@ -21,14 +21,18 @@ import (
 //	surprise  brows high; eyes wide; mouth a round open "O"
 //	neutral   relaxed brows, eyes and a flat closed mouth
 //
-// Each face shows its expression with a random intensity (weak ones look
-// close to neutral), and every parameter has noise, so fear/surprise,
-// angry/disgust and sad/neutral overlap as in real data; on top come random
-// pose shift, scale and rotation, hair that may cover the brows, skin and
-// background tone, a lighting gradient and pixel noise. The classes are
-// learnable but not trivially separable. The data set has Synthetic=true; the
-// same arguments give the same images. It renders thousands of faces per
-// second per core.
+// Each face shows its expression at 70-120 % of the class's full strength,
+// with noise on every parameter, so that the cues are plain at 48x48 (a
+// ResNet18 learns them in 2 epochs of 2,800 faces: 83 % val for step
+// 01-resnet18 at scale short) while fear/surprise, angry/disgust and
+// sad/neutral stay close; on top come random pose shift (±2.5 px), scale
+// (±10 %) and rotation (σ 4.6°), face shape, hair that may cover the brows
+// (15 % of faces), skin and background tone, a lighting gradient and pixel
+// noise. A logistic regression on the raw pixels reaches about 69 % on them
+// (TestSyntheticSeparable), a nearest class mean about 29 %. The classes are
+// balanced, unlike FER2013's. The data set has Synthetic=true; the same
+// arguments give the same images. It renders thousands of faces per second
+// per core.
 func Synthetic(nTrain, nTest int, seed uint64) *Dataset {
 	ds := &Dataset{Synthetic: true, Layout: LayoutNone,
 		Generator: SyntheticSpec{Train: max(nTrain, 0), Test: max(nTest, 0), Seed: seed}}
@@ -105,12 +109,12 @@ type expression struct {
 
 // expressions holds the mean parameters of each class, in label order.
 var expressions = [NumClasses]expression{
-	{browH: 0.07, browTilt: 0.13, eyeOpen: 0.75, mouthW: 0.28, mouthCurve: -0.03, mouthOpen: 0.03, teeth: 0.5},                // angry
-	{browH: 0.06, browTilt: 0.08, eyeOpen: 0.6, mouthW: 0.3, mouthCurve: -0.07, mouthOpen: 0.05, mouthAsym: 0.07, wrinkle: 1}, // disgust
-	{browH: -0.1, browTilt: -0.09, eyeOpen: 1.4, mouthW: 0.36, mouthCurve: -0.04, mouthOpen: 0.16},                            // fear
-	{browH: 0.0, browTilt: 0.0, eyeOpen: 0.7, mouthW: 0.42, mouthCurve: 0.14, mouthOpen: 0.07, teeth: 0.7, lid: 1},            // happy
-	{browH: -0.02, browTilt: -0.1, eyeOpen: 0.8, mouthW: 0.3, mouthCurve: -0.09},                                              // sad
-	{browH: -0.15, browTilt: -0.02, eyeOpen: 1.5, mouthW: 0.2, mouthCurve: 0.0, mouthOpen: 0.3},                               // surprise
+	{browH: 0.09, browTilt: 0.2, eyeOpen: 0.65, mouthW: 0.26, mouthCurve: -0.05, mouthOpen: 0.03, teeth: 0.5},               // angry
+	{browH: 0.06, browTilt: 0.1, eyeOpen: 0.55, mouthW: 0.3, mouthCurve: -0.1, mouthOpen: 0.07, mouthAsym: 0.1, wrinkle: 1}, // disgust
+	{browH: -0.14, browTilt: -0.13, eyeOpen: 1.6, mouthW: 0.4, mouthCurve: -0.05, mouthOpen: 0.18},                          // fear
+	{browH: 0.0, browTilt: 0.0, eyeOpen: 0.65, mouthW: 0.44, mouthCurve: 0.2, mouthOpen: 0.08, teeth: 0.7, lid: 1},          // happy
+	{browH: -0.03, browTilt: -0.15, eyeOpen: 0.75, mouthW: 0.28, mouthCurve: -0.15},                                         // sad
+	{browH: -0.2, browTilt: -0.02, eyeOpen: 1.7, mouthW: 0.18, mouthCurve: 0.0, mouthOpen: 0.36},                            // surprise
 	{eyeOpen: 1.0, mouthW: 0.32}, // neutral
 }
 
@@ -148,15 +152,15 @@ func (f *faceRenderer) render(c int, r *rand.Rand, dst []uint8) {
 	nrm := func(sd float64) float64 { return r.NormFloat64() * sd }
 	uni := func(lo, hi float64) float64 { return lo + (hi-lo)*r.Float64() }
 	// Expression: neutral + intensity*(class - neutral) + noise.
-	k := uni(0.35, 1.15)
+	k := uni(0.7, 1.2)
 	e, n := expressions[c], expressions[6]
 	lerp := func(a, b float64) float64 { return a + k*(b-a) }
-	browH := lerp(n.browH, e.browH) + nrm(0.035)
-	browTilt := lerp(n.browTilt, e.browTilt) + nrm(0.04)
-	eyeOpen := max(0.15, lerp(n.eyeOpen, e.eyeOpen)+nrm(0.18))
-	mouthW := max(0.12, lerp(n.mouthW, e.mouthW)+nrm(0.04))
-	mouthCurve := lerp(n.mouthCurve, e.mouthCurve) + nrm(0.035)
-	mouthOpen := max(0, lerp(n.mouthOpen, e.mouthOpen)+nrm(0.05))
+	browH := lerp(n.browH, e.browH) + nrm(0.03)
+	browTilt := lerp(n.browTilt, e.browTilt) + nrm(0.03)
+	eyeOpen := max(0.15, lerp(n.eyeOpen, e.eyeOpen)+nrm(0.12))
+	mouthW := max(0.12, lerp(n.mouthW, e.mouthW)+nrm(0.03))
+	mouthCurve := lerp(n.mouthCurve, e.mouthCurve) + nrm(0.025)
+	mouthOpen := max(0, lerp(n.mouthOpen, e.mouthOpen)+nrm(0.035))
 	mouthAsym := lerp(0, e.mouthAsym)*(2*float64(r.IntN(2))-1) + nrm(0.02)
 	teeth := r.Float64() < e.teeth && mouthOpen > 0.06
 	wrinkle := lerp(0, e.wrinkle) * uni(0.3, 1)
@@ -165,9 +169,9 @@ func (f *faceRenderer) render(c int, r *rand.Rand, dst []uint8) {
 
 	// Identity and pose.
 	scale := 21 * uni(0.9, 1.1)
-	theta := nrm(0.12)
+	theta := nrm(0.08)
 	cosT, sinT := math.Cos(theta), math.Sin(theta)
-	cx, cy := 24+uni(-3, 3), 25+uni(-3, 3)
+	cx, cy := 24+uni(-2.5, 2.5), 25+uni(-2.5, 2.5)
 	faceA, faceB := uni(0.75, 0.92), uni(1.0, 1.15)
 	eyeX, eyeY := uni(0.3, 0.4), uni(-0.2, -0.08)
 	browY := eyeY - uni(0.2, 0.26) + browH
@@ -176,8 +180,8 @@ func (f *faceRenderer) render(c int, r *rand.Rand, dst []uint8) {
 	bg := uni(0.05, 0.95)
 	hair := uni(0.05, 0.4)
 	hairLine := uni(-0.85, -0.45)
-	if r.Float64() < 0.25 {
-		hairLine = uni(-0.45, -0.2) // a fringe that may hide the brows
+	if r.Float64() < 0.15 {
+		hairLine = uni(-0.5, -0.3) // a fringe that may hide the brows
 	}
 	hairPhase := uni(0, 2*math.Pi)
 	lightX, lightY := nrm(0.25), nrm(0.25)
@@ -227,7 +231,7 @@ func (f *faceRenderer) render(c int, r *rand.Rand, dst []uint8) {
 				ix, iy := 0.12, browY+browTilt
 				ox, oy := eyeX+0.22, browY-browTilt*0.3
 				mx, my := (ix+ox)/2, (iy+oy)/2-browArch
-				bd := min(segDist(au, v, ix, iy, mx, my), segDist(au, v, mx, my, ox, oy)) - 0.045
+				bd := min(segDist(au, v, ix, iy, mx, my), segDist(au, v, mx, my, ox, oy)) - 0.055
 				val += (dark - val) * smooth(bd, aa) * inFace
 				// Nose: shadow and nostrils; wrinkles for disgust.
 				nd := math.Hypot(au-0.07, v-0.28) - 0.035
@@ -258,7 +262,7 @@ func (f *faceRenderer) render(c int, r *rand.Rand, dst []uint8) {
 						cLip := smooth(math.Abs(math.Abs(dy)-h-0.02)-0.02, aa)
 						val += (s*0.7 - val) * cLip * cEnd * inFace
 					} else {
-						cLine := smooth(math.Abs(v-mid)-0.025, aa)
+						cLine := smooth(math.Abs(v-mid)-0.035, aa)
 						val += (dark - val) * cLine * cEnd * inFace
 					}
 				}

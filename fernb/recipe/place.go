@@ -18,6 +18,9 @@ const (
 	PlotsEnv = "FERNB_PLOTS"
 )
 
+// SyntheticDataName is data.Location.Name of the built-in synthetic faces.
+const SyntheticDataName = "synthetic"
+
 // Place is where a study runs: its scale, the folder of its run folders
 // and the folder its figures are exported to.
 type Place struct {
@@ -29,6 +32,8 @@ type Place struct {
 // dataName (data.Location.Name): $FERNB_SCALE (else DefaultScale),
 // $FERNB_RUNS (else <repository>/runs/<scale>-<dataName>) and $FERNB_PLOTS
 // (else <repository>/plots/out); the repository is notebook.RepoRoot's.
+// On the synthetic faces (dataName SyntheticDataName) the scale is
+// Scale.ForSynthetic's.
 func StudyPlace(dataName string) (Place, error) {
 	name := os.Getenv(ScaleEnv)
 	if name == "" {
@@ -37,6 +42,9 @@ func StudyPlace(dataName string) (Place, error) {
 	sc, err := FindScale(name)
 	if err != nil {
 		return Place{}, fmt.Errorf("$%s: %w", ScaleEnv, err)
+	}
+	if dataName == SyntheticDataName {
+		sc = sc.ForSynthetic()
 	}
 	p := Place{Scale: sc}
 	root, rootErr := notebook.RepoRoot()

@@ -131,3 +131,44 @@ func TestScaleWarmup(t *testing.T) {
 		}
 	}
 }
+
+// TestForSynthetic checks the scale a study gets on the synthetic faces:
+// batch SyntheticBatchSize for every step at short and cpu, nothing else
+// changed; quick and full, and real data, unchanged.
+func TestForSynthetic(t *testing.T) {
+	t.Setenv(RunsEnv, "/r")
+	t.Setenv(PlotsEnv, "/p")
+	for _, name := range []string{"quick", "short", "cpu", "full"} {
+		t.Setenv(ScaleEnv, name)
+		syn, err := StudyPlace(SyntheticDataName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		real, err := StudyPlace("fer2013")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range StudySteps() {
+			a, b := syn.Scale.Apply(st), real.Scale.Apply(st)
+			if err := a.Validate(); err != nil {
+				t.Errorf("scale %s, step %s on synthetic: %v", name, st.ID, err)
+			}
+			wantBatch := b.BatchSize
+			if name == "short" || name == "cpu" {
+				wantBatch = SyntheticBatchSize
+			}
+			if a.BatchSize != wantBatch {
+				t.Errorf("scale %s, step %s on synthetic: batch %d, want %d", name, st.ID, a.BatchSize, wantBatch)
+			}
+			a.BatchSize = b.BatchSize
+			ja, _ := json.Marshal(a)
+			jb, _ := json.Marshal(b)
+			if string(ja) != string(jb) {
+				t.Errorf("scale %s, step %s: synthetic changed more than the batch:\n %s\n %s", name, st.ID, ja, jb)
+			}
+		}
+		if (name == "short" || name == "cpu") && !strings.Contains(syn.Scale.About, "synthetic") {
+			t.Errorf("scale %s on synthetic: About %q does not say so", name, syn.Scale.About)
+		}
+	}
+}
