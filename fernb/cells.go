@@ -76,7 +76,7 @@ func (s *Study) ShowQuality() error {
 // Notebook is the study as notebook cells use it. A notebook declares it
 // once at top level, where GoNB keeps it for every later cell:
 //
-//	var s = fernb.Open()
+//	var s = fernb.OpenNotebook()
 //
 // and then each cell is one call (or two) that displays what it makes,
 // below GoNB's %% line (text on that line would be program arguments):
@@ -107,9 +107,9 @@ type Notebook struct {
 // temporary folder, which lives as long as the kernel.
 const SessionEnv = "GONB_TMP_DIR"
 
-// Open opens the study from the environment (see OpenStudy) for notebook
+// OpenNotebook opens the study from the environment (see OpenStudy) for notebook
 // cells. It never fails: an error is kept and shown by every later call.
-func Open() *Notebook {
+func OpenNotebook() *Notebook {
 	n := &Notebook{}
 	n.Study, n.err = OpenStudy()
 	if dir := os.Getenv(SessionEnv); dir != "" {

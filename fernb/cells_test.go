@@ -154,7 +154,7 @@ func TestLiveView(t *testing.T) {
 	v.update = func(id, h string) { blocks[id] = h; updates++ }
 	v.every = time.Hour
 	run := s.RunDir("00-baseline")
-	res, err := train.Open(run)
+	res, err := train.ReadResult(run)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +297,7 @@ func TestTrainInterruptedResumes(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "stopped during epoch 1") {
 		t.Fatalf("interrupted Train: %v, want a stop during epoch 1 wrapping context.Canceled", err)
 	}
-	res, err := train.Open(s.RunDir("00-baseline"))
+	res, err := train.ReadResult(s.RunDir("00-baseline"))
 	if err != nil || res.Status.State != train.StateStopped {
 		t.Fatalf("run after the interrupt: %+v, %v; want state stopped", res, err)
 	}

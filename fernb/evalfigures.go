@@ -1,4 +1,4 @@
-// Figures of a step's evaluation (drawn by its run.Run): confusion matrix,
+// Figures of a step's evaluation (drawn by its run.Handle): confusion matrix,
 // per-class scores, misclassified faces, Grad-CAM; and the results bar chart.
 
 package fernb
@@ -10,25 +10,25 @@ import (
 
 // ConfusionMatrix draws a step's confusion matrix on a split.
 func (s *Study) ConfusionMatrix(id, split string) (*plots.Figure, error) {
-	return withRun(s, id, func(r *run.Run) (*plots.Figure, error) { return r.Confusion(split) })
+	return withRun(s, id, func(r *run.Handle) (*plots.Figure, error) { return r.Confusion(split) })
 }
 
 // PerClass draws a step's per-class precision, recall and F1 on a split.
 func (s *Study) PerClass(id, split string) (*plots.Figure, error) {
-	return withRun(s, id, func(r *run.Run) (*plots.Figure, error) { return r.PerClass(split) })
+	return withRun(s, id, func(r *run.Handle) (*plots.Figure, error) { return r.PerClass(split) })
 }
 
 // Misclassified draws up to n faces of a split that a step's model gets
 // wrong, most confident mistakes first, captioned with true and predicted
 // class.
 func (s *Study) Misclassified(id, split string, n int) (*plots.Figure, error) {
-	return withRun(s, id, func(r *run.Run) (*plots.Figure, error) { return r.Misclassified(split, n) })
+	return withRun(s, id, func(r *run.Handle) (*plots.Figure, error) { return r.Misclassified(split, n) })
 }
 
 // GradCAM draws Grad-CAM heatmaps of a step's model over n faces of a split,
 // two of each class in turn, explaining the predicted class.
 func (s *Study) GradCAM(id, split string, n int) (*plots.Figure, error) {
-	return withRun(s, id, func(r *run.Run) (*plots.Figure, error) { return r.GradCAM(split, n) })
+	return withRun(s, id, func(r *run.Handle) (*plots.Figure, error) { return r.GradCAM(split, n) })
 }
 
 // ResultsFigure draws the validation and test accuracy of every run.

@@ -157,7 +157,7 @@ func ExportSession(session, dir string, table *plots.Table) ([]string, error) {
 func (s *Study) ResultsTableData() (*plots.Table, error) {
 	trained := false
 	for _, st := range recipe.StudySteps() {
-		if _, err := train.Open(s.RunDir(st.ID)); err == nil {
+		if _, err := train.ReadResult(s.RunDir(st.ID)); err == nil {
 			trained = true
 			break
 		}

@@ -17,7 +17,7 @@ func (s *Study) ExportAll() ([]string, error) {
 	figs = append(figs, s.ClassDistribution, func() (*plots.Figure, error) { return s.SampleFaces(8) })
 	var trained []string
 	for _, st := range recipe.StudySteps() {
-		if _, err := train.Open(s.RunDir(st.ID)); err != nil {
+		if _, err := train.ReadResult(s.RunDir(st.ID)); err != nil {
 			continue
 		}
 		id := st.ID
@@ -39,7 +39,7 @@ func (s *Study) ExportAll() ([]string, error) {
 	if err != nil || len(trained) == 0 {
 		return paths, err
 	}
-	p, err := withRun(s, trained[len(trained)-1], func(r *run.Run) ([]string, error) { return r.SavePCA(s.PlotsDir) })
+	p, err := withRun(s, trained[len(trained)-1], func(r *run.Handle) ([]string, error) { return r.SavePCA(s.PlotsDir) })
 	return append(paths, p...), err
 }
 
@@ -48,5 +48,5 @@ func (s *Study) ExportAll() ([]string, error) {
 // rate, confusion matrix and per-class bars on test, the most confident
 // mistakes, Grad-CAM, and the PCA of its features on train, val and test.
 func (s *Study) ExportRun(id string) ([]string, error) {
-	return withRun(s, id, func(r *run.Run) ([]string, error) { return r.Export(s.PlotsDir) })
+	return withRun(s, id, func(r *run.Handle) ([]string, error) { return r.Export(s.PlotsDir) })
 }

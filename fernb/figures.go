@@ -188,7 +188,7 @@ func (s *Study) LearningRates(ids ...string) (*plots.Figure, error) {
 // split (sub-sampled to at most limit images, stratified) and draws the
 // train, val and test features projected on those axes, one figure each.
 func (s *Study) PCA(id string, limit int) ([]*plots.Figure, error) {
-	return withRun(s, id, func(r *run.Run) ([]*plots.Figure, error) { return r.PCA(limit) })
+	return withRun(s, id, func(r *run.Handle) ([]*plots.Figure, error) { return r.PCA(limit) })
 }
 
 // TrainingCurves draws one step's loss, accuracy and learning rate per

@@ -62,7 +62,7 @@ func (v *liveView) progress(p train.Progress) {
 	if p.Phase != "epoch" || p.Run == "" {
 		return
 	}
-	res, err := train.Open(p.Run)
+	res, err := train.ReadResult(p.Run)
 	if err != nil || len(res.History) == 0 {
 		return // the bar still moves; the curves come with the next epoch
 	}

@@ -51,7 +51,7 @@ func TestLiveViewConcurrent(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	trained := make(chan error, 1)
 	go func() {
-		_, err := train.Run(context.Background(), cfg, ds, dir, train.WithBackend(backend), train.WithProgress(v.progress))
+		_, err := train.Fit(context.Background(), cfg, ds, dir, train.WithBackend(backend), train.WithProgress(v.progress))
 		trained <- err
 	}()
 	stopOther := make(chan struct{})

@@ -26,7 +26,7 @@ type ResultRow struct {
 func (s *Study) Results() ([]ResultRow, error) {
 	var rows []ResultRow
 	for _, st := range recipe.StudySteps() {
-		res, err := train.Open(s.RunDir(st.ID))
+		res, err := train.ReadResult(s.RunDir(st.ID))
 		if err != nil {
 			continue // not trained at this scale
 		}

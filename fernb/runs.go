@@ -1,4 +1,4 @@
-// The study's runs: each step's run folder opened as a run.Run on the
+// The study's runs: each step's run folder opened as a run.Handle on the
 // study's data and backend.
 
 package fernb
@@ -11,7 +11,7 @@ import (
 
 // openRun opens a step's run (see Result for id) on the study's data and
 // backend, named for figures as the step; closing it is the caller's.
-func (s *Study) openRun(id string) (*run.Run, error) {
+func (s *Study) openRun(id string) (*run.Handle, error) {
 	res, err := s.Result(id)
 	if err != nil {
 		return nil, err
@@ -21,7 +21,7 @@ func (s *Study) openRun(id string) (*run.Run, error) {
 }
 
 // withRun calls fn with a step's run and closes the run.
-func withRun[T any](s *Study, id string, fn func(r *run.Run) (T, error)) (T, error) {
+func withRun[T any](s *Study, id string, fn func(r *run.Handle) (T, error)) (T, error) {
 	r, err := s.openRun(id)
 	if err != nil {
 		var zero T
@@ -41,8 +41,8 @@ func (s *Study) split(name string) (*data.Split, error) {
 }
 
 // Evaluate measures a step's best checkpoint on a split with test-time
-// augmentation tta ("none", "flip" or "tencrop"); see run.Run.Evaluate for
+// augmentation tta ("none", "flip" or "tencrop"); see run.Handle.Evaluate for
 // the metrics cached in the run folder.
 func (s *Study) Evaluate(id, split, tta string) (eval.Metrics, error) {
-	return withRun(s, id, func(r *run.Run) (eval.Metrics, error) { return r.Evaluate(split, tta) })
+	return withRun(s, id, func(r *run.Handle) (eval.Metrics, error) { return r.Evaluate(split, tta) })
 }

@@ -238,7 +238,7 @@ func (s *Study) Train(id string) (*train.Result, error) {
 	// the cell after 5 s) stops the training between two steps: the run
 	// keeps its last checkpoint, and the next Train resumes it.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	res, err := train.Run(ctx, cfg, ds, s.RunDir(st.ID), opts...)
+	res, err := train.Fit(ctx, cfg, ds, s.RunDir(st.ID), opts...)
 	stop()
 	done()
 	if err != nil {
@@ -257,7 +257,7 @@ func (s *Study) Result(id string) (*train.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := train.Open(s.RunDir(name))
+	res, err := train.ReadResult(s.RunDir(name))
 	if err != nil {
 		return nil, fmt.Errorf("step %s has no run at scale %q in %s (train it first): %w", name, s.Scale.Name, s.RunsDir, err)
 	}

@@ -308,7 +308,7 @@ func (n *Notebook) ExploreAugmentation(id string) {
 func (s *Study) trainedSteps() []string {
 	var ids []string
 	for _, st := range recipe.StudySteps() {
-		if _, err := train.Open(s.RunDir(st.ID)); err == nil {
+		if _, err := train.ReadResult(s.RunDir(st.ID)); err == nil {
 			ids = append(ids, st.ID)
 		}
 	}
@@ -351,7 +351,7 @@ func (n *Notebook) ExploreRuns() {
 // GradCAMOf draws Grad-CAM maps of a step's best checkpoint over the faces
 // idx of a split, each captioned with its true and predicted class.
 func (s *Study) GradCAMOf(id, split string, idx ...int) (*plots.Figure, error) {
-	return withRun(s, id, func(r *run.Run) (*plots.Figure, error) { return r.GradCAMOf(split, idx...) })
+	return withRun(s, id, func(r *run.Handle) (*plots.Figure, error) { return r.GradCAMOf(split, idx...) })
 }
 
 // ExploreGradCAM opens a slider over the faces of a split and shows the

@@ -4,7 +4,7 @@
 The notebooks are the product's face; this script is the source of truth for
 their cells, so edits stay reviewable. Cells call the fernb package: no logic
 lives here. Each notebook declares the study handle once at top level
-(`var s = fernb.Open()`: GoNB keeps top-level declarations for every later
+(`var s = fernb.OpenNotebook()`: GoNB keeps top-level declarations for every later
 cell), then every cell is one or two calls on it after GoNB's `%%` line (text
 on the `%%` line itself would be taken as program arguments).
 Regenerating drops outputs; `./fernb.sh report` executes report.ipynb in place
@@ -35,7 +35,7 @@ HANDLE = '''import "github.com/fernb/fernb/fernb"
 
 // s is the study: data, scale, run folders. Every cell below calls it; GoNB
 // keeps this top-level declaration for all of them.
-var s = fernb.Open()'''
+var s = fernb.OpenNotebook()'''
 
 
 def md(text):
@@ -64,7 +64,7 @@ def step_cells(sid, text, extra=None):
 
 HOW = """
 **How the cells work.** The cell below the set-up declares the study once, `var s =
-fernb.Open()`; every later cell is one call on it, such as `s.Train("01")` or
+fernb.OpenNotebook()`; every later cell is one call on it, such as `s.Train("01")` or
 `s.Curves("00", "01")`, and displays what it makes. A failing call shows a red box with
 a readable message instead of a panic. While a training cell runs in JupyterLab it shows a
 progress bar with the time left and the loss, accuracy and learning-rate curves, redrawn

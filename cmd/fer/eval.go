@@ -85,7 +85,7 @@ func evalData(fs *flag.FlagSet, df dataFlags, runDir string) (*data.Dataset, *da
 	if runDir == "" {
 		return nil, nil, fmt.Errorf("--run DIR is required")
 	}
-	run, err := train.Open(runDir)
+	run, err := train.ReadResult(runDir)
 	if err != nil {
 		return nil, nil, err
 	}

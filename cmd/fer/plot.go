@@ -31,7 +31,7 @@ func runPlot(args []string) error {
 	if _, err := os.Stat(filepath.Join(*runDir, train.ConfigFile)); err != nil {
 		return fmt.Errorf("%s is not a run folder: %w", *runDir, err)
 	}
-	res, err := train.Open(*runDir)
+	res, err := train.ReadResult(*runDir)
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,7 @@ func TestTrainStopsOnSIGTERM(t *testing.T) {
 	}
 	deadline := time.Now().Add(90 * time.Second)
 	for {
-		r, err := train.Open(run)
+		r, err := train.ReadResult(run)
 		if err == nil && len(r.History) >= 2 {
 			break
 		}
@@ -60,7 +60,7 @@ func TestTrainStopsOnSIGTERM(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 		t.Fatalf("fer train after SIGTERM: %v, want exit status 1 (stopped)\n%s", err, out.String())
 	}
-	r, err := train.Open(run)
+	r, err := train.ReadResult(run)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestTrainStopsOnSIGTERM(t *testing.T) {
 		t.Fatal(err)
 	}
 	for {
-		r, err := train.Open(run)
+		r, err := train.ReadResult(run)
 		if err == nil && len(r.History) >= done+1 {
 			break
 		}
@@ -93,7 +93,7 @@ func TestTrainStopsOnSIGTERM(t *testing.T) {
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	cmd.Wait()
-	r, err = train.Open(run)
+	r, err = train.ReadResult(run)
 	if err != nil || r.Status.State != train.StateStopped || r.History[0].Epoch != 1 || len(r.History) <= done {
 		t.Fatalf("after resuming and stopping again: %v %+v\n%s", err, r.Status, out.String())
 	}
@@ -182,7 +182,7 @@ func TestTrainRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	aside, _ := filepath.Glob(filepath.Join(run, "replaced-*", train.ConfigFile))
-	r, err := train.Open(run)
+	r, err := train.ReadResult(run)
 	if err != nil || len(aside) != 1 || r.Config.LR != 0.01 || r.Status.State != train.StateDone {
 		t.Fatalf("after --restart: %v, old config moved to %v, run %+v", err, aside, r)
 	}
@@ -202,7 +202,7 @@ func resumeToDone(t *testing.T, args []string, run string) {
 	if err := runTrain(append(slices.Clone(args), "--resume")); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := train.Open(run); err != nil || r.Status.State != train.StateDone || len(r.History) != 3 {
+	if r, err := train.ReadResult(run); err != nil || r.Status.State != train.StateDone || len(r.History) != 3 {
 		t.Fatalf("after --resume: %v, %+v", err, r)
 	}
 }
@@ -219,7 +219,7 @@ func TestTrainStopAtVal(t *testing.T) {
 	if err := runTrain(append(slices.Clone(args), "--stop-at-val", "1e-9")); err != nil {
 		t.Fatal(err)
 	}
-	r, err := train.Open(run)
+	r, err := train.ReadResult(run)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +261,7 @@ func TestTrainStopAfter(t *testing.T) {
 	if err := runTrain(append(slices.Clone(args), "--restart", "--stop-after", "2")); err != nil {
 		t.Fatal(err)
 	}
-	r, err := train.Open(run)
+	r, err := train.ReadResult(run)
 	if err != nil || len(r.History) != 2 || r.Status.State != train.StateStopped || r.Config.Epochs != 3 {
 		t.Fatalf("after --stop-after 2: %v, %d epochs, status %+v", err, len(r.History), r.Status)
 	}

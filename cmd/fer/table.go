@@ -75,7 +75,7 @@ func accuracyTable(runs, ttas []string, prefix, checkpoint string) (eval.Accurac
 	}
 	for _, arg := range runs {
 		dir, recipe, _ := strings.Cut(arg, "=")
-		res, err := train.Open(dir)
+		res, err := train.ReadResult(dir)
 		if err != nil {
 			return t, err
 		}

@@ -57,7 +57,7 @@ func addModelFlags(fs *flag.FlagSet) modelFlags {
 // open opens the run folder on the backend of --backend, made when a model
 // is first loaded; closing the run (its models, then the backend) is the
 // caller's.
-func (f modelFlags) open() (*run.Run, error) {
+func (f modelFlags) open() (*run.Handle, error) {
 	if *f.run == "" {
 		return nil, fmt.Errorf("--run DIR is required")
 	}
@@ -219,7 +219,7 @@ func runTrain(args []string) error {
 		}
 		opts = append(opts, train.WithEpochEnd(hook))
 	}
-	res, err := train.Run(ctx, cfg, ds, *runDir, opts...)
+	res, err := train.Fit(ctx, cfg, ds, *runDir, opts...)
 	if res != nil && res.Replaced != "" {
 		fmt.Fprintf(os.Stderr, "the run %s held before was moved to %s\n", *runDir, res.Replaced)
 	}

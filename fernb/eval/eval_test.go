@@ -139,7 +139,7 @@ func trainedModel(t *testing.T, arch string) (*train.Model, *data.Dataset) {
 	cfg.Model = fmodels.Arch(arch)
 	cfg.Augment.Mean, cfg.Augment.Std = 0.5, 0.25
 	dir := filepath.Join(t.TempDir(), "run") // only needed until Load returns
-	res, err := train.Run(context.Background(), cfg, ds, dir, train.WithBackend(b))
+	res, err := train.Fit(context.Background(), cfg, ds, dir, train.WithBackend(b))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,7 +57,7 @@ func TestWidgetsFakeFrontEnd(t *testing.T) {
 	root := repoRoot(t)
 	cells := []fakeCell{
 		{Source: `!*rm -f go.work && go work init && go work use . "${FERNB_ROOT}"` + "\n%goworkfix"},
-		{Source: "import \"github.com/fernb/fernb/fernb\"\n\nvar s = fernb.Open()"},
+		{Source: "import \"github.com/fernb/fernb/fernb\"\n\nvar s = fernb.OpenNotebook()"},
 		{Source: "%%\ns.Train(\"00\")"},
 		{Source: "%%\ns.ExploreAugmentation(\"06\")", Actions: []action{
 			{alt("augmentation-06-resized-crop-strength100-face0"), 0, "40"},

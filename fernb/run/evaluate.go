@@ -18,7 +18,7 @@ import (
 // keyed by the checkpoint and by the content of the split scored, and
 // reused while both are unchanged; the per-image predictions are not cached
 // (see EvaluateFull).
-func (r *Run) Evaluate(split, tta string) (eval.Metrics, error) {
+func (r *Handle) Evaluate(split, tta string) (eval.Metrics, error) {
 	if tta == "" {
 		tta = eval.TTANone
 	}
@@ -64,7 +64,7 @@ func checkpointStamp(dir string) string {
 
 // EvaluateFull evaluates the best checkpoint on a split, with per-image
 // predictions (not cached).
-func (r *Run) EvaluateFull(split, tta string) (*eval.Report, error) {
+func (r *Handle) EvaluateFull(split, tta string) (*eval.Report, error) {
 	sp, m, err := r.bestOn(split)
 	if err != nil {
 		return nil, err

@@ -16,7 +16,7 @@ import (
 
 // Curves draws the run's train/val loss and accuracy per epoch (the study's
 // Curves of this one run).
-func (r *Run) Curves() (*plots.Figure, error) {
+func (r *Handle) Curves() (*plots.Figure, error) {
 	name := filepath.Base(r.Dir)
 	f, err := plots.Curves([]plots.History{HistoryOf(name, r.History)}, plots.Title("training curves"+r.Label))
 	return named(f, err, FigName("curves", name))
@@ -24,7 +24,7 @@ func (r *Run) Curves() (*plots.Figure, error) {
 
 // LearningRate draws the run's learning rate per epoch (the study's
 // LearningRates of this one run).
-func (r *Run) LearningRate() (*plots.Figure, error) {
+func (r *Handle) LearningRate() (*plots.Figure, error) {
 	name := filepath.Base(r.Dir)
 	se := plots.Series{Name: name}
 	for _, e := range r.History {
@@ -37,7 +37,7 @@ func (r *Run) LearningRate() (*plots.Figure, error) {
 
 // TrainingCurves draws the run's loss, accuracy and learning rate per epoch
 // in one figure.
-func (r *Run) TrainingCurves() (*plots.Figure, error) {
+func (r *Handle) TrainingCurves() (*plots.Figure, error) {
 	name := filepath.Base(r.Dir)
 	return TrainingFigure(name, r.History, fmt.Sprintf("%s: %d epochs%s", name, len(r.History), r.Label))
 }
@@ -70,7 +70,7 @@ func pct(v float64) string {
 }
 
 // Confusion draws the confusion matrix of the best checkpoint on a split.
-func (r *Run) Confusion(split string) (*plots.Figure, error) {
+func (r *Handle) Confusion(split string) (*plots.Figure, error) {
 	m, err := r.Evaluate(split, eval.TTANone)
 	if err != nil {
 		return nil, err
@@ -85,7 +85,7 @@ func (r *Run) Confusion(split string) (*plots.Figure, error) {
 }
 
 // PerClass draws the best checkpoint's per-class precision, recall and F1 on a split.
-func (r *Run) PerClass(split string) (*plots.Figure, error) {
+func (r *Handle) PerClass(split string) (*plots.Figure, error) {
 	m, err := r.Evaluate(split, eval.TTANone)
 	if err != nil {
 		return nil, err
@@ -103,7 +103,7 @@ func (r *Run) PerClass(split string) (*plots.Figure, error) {
 // Misclassified draws up to n faces of a split that the best checkpoint gets
 // wrong, most confident mistakes first, captioned with true and predicted
 // class.
-func (r *Run) Misclassified(split string, n int) (*plots.Figure, error) {
+func (r *Handle) Misclassified(split string, n int) (*plots.Figure, error) {
 	rep, err := r.EvaluateFull(split, eval.TTANone)
 	if err != nil {
 		return nil, err
@@ -143,7 +143,7 @@ func (r *Run) Misclassified(split string, n int) (*plots.Figure, error) {
 
 // GradCAM draws Grad-CAM heatmaps of the best checkpoint over n faces of a split,
 // two of each class in turn, explaining the predicted class.
-func (r *Run) GradCAM(split string, n int) (*plots.Figure, error) {
+func (r *Handle) GradCAM(split string, n int) (*plots.Figure, error) {
 	sp, m, err := r.bestOn(split)
 	if err != nil {
 		return nil, err
@@ -205,7 +205,7 @@ func GradCAMOverlays(m *train.Model, sp *data.Split, idx []int, caption func(i i
 
 // GradCAMOf draws Grad-CAM maps of the best checkpoint over the faces
 // idx of a split, each captioned with its true and predicted class.
-func (r *Run) GradCAMOf(split string, idx ...int) (*plots.Figure, error) {
+func (r *Handle) GradCAMOf(split string, idx ...int) (*plots.Figure, error) {
 	sp, m, err := r.bestOn(split)
 	if err != nil {
 		return nil, err
@@ -214,7 +214,7 @@ func (r *Run) GradCAMOf(split string, idx ...int) (*plots.Figure, error) {
 }
 
 // GradCAMFigure draws Grad-CAM maps of model m over faces idx of split sp.
-func (r *Run) GradCAMFigure(m *train.Model, split string, sp *data.Split, idx []int) (*plots.Figure, error) {
+func (r *Handle) GradCAMFigure(m *train.Model, split string, sp *data.Split, idx []int) (*plots.Figure, error) {
 	if len(idx) == 0 {
 		return nil, errors.New("Grad-CAM of no face: give at least one index")
 	}
@@ -244,7 +244,7 @@ func (r *Run) GradCAMFigure(m *train.Model, split string, sp *data.Split, idx []
 // PCA fits a 2-component PCA to the best checkpoint's penultimate features of the train
 // split (sub-sampled to at most limit images, stratified) and draws the
 // train, val and test features projected on those axes, one figure each.
-func (r *Run) PCA(limit int) ([]*plots.Figure, error) {
+func (r *Handle) PCA(limit int) ([]*plots.Figure, error) {
 	m, err := r.Model("best")
 	if err != nil {
 		return nil, err
@@ -330,7 +330,7 @@ func TrainingFigure(name string, h []train.Epoch, title string) (*plots.Figure, 
 // returns the files: curves, learning rate, confusion matrix and per-class
 // bars on test, the most confident mistakes, Grad-CAM, and the PCA of its
 // features on train, val and test.
-func (r *Run) Export(dir string) ([]string, error) {
+func (r *Handle) Export(dir string) ([]string, error) {
 	figs := []func() (*plots.Figure, error){
 		r.Curves,
 		r.LearningRate,
@@ -349,7 +349,7 @@ func (r *Run) Export(dir string) ([]string, error) {
 
 // SavePCA saves the run's PCA figures (train, val, test; at most 2000
 // images each) as PNG, SVG and PDF in dir.
-func (r *Run) SavePCA(dir string) ([]string, error) {
+func (r *Handle) SavePCA(dir string) ([]string, error) {
 	pcs, err := r.PCA(2000)
 	if err != nil {
 		return nil, err

@@ -4,9 +4,9 @@
 // confusion matrix, per-class scores, mistakes, Grad-CAM, PCA of features,
 // and the export of all these figures. It holds no notebook state: the
 // study (package fernb) composes runs, and `fer eval`, `fer plot` and
-// `fer predict` use a Run directly.
+// `fer predict` use a Handle directly.
 //
-// A Run scores the data the run recorded (train.DataFile) unless WithData
+// A Handle scores the data the run recorded (train.DataFile) unless WithData
 // gives other data, so nothing is evaluated or plotted on other data without
 // saying so. Close releases the models it loaded and the backend it made.
 package run
@@ -23,8 +23,8 @@ import (
 	"github.com/gomlx/compute"
 )
 
-// Run is one trained run. It is not safe for concurrent use.
-type Run struct {
+// Handle is one trained run, opened from its folder. It is not safe for concurrent use.
+type Handle struct {
 	// Result is the run folder's content (Dir, Config, History, Status,
 	// Data).
 	*train.Result
@@ -48,54 +48,54 @@ type Run struct {
 }
 
 // Option configures Open.
-type Option func(*Run)
+type Option func(*Handle)
 
 // WithData scores and plots ds (named name) instead of the data the run
 // recorded.
 func WithData(ds *data.Dataset, name string) Option {
-	return func(r *Run) { r.ds, r.DataName = ds, name }
+	return func(r *Handle) { r.ds, r.DataName = ds, name }
 }
 
 // WithDataSource is WithData with the data made by load on first use (so
 // a run that only loads its model never reads the data).
 func WithDataSource(load func() (*data.Dataset, error), name string) Option {
-	return func(r *Run) { r.load, r.DataName = load, name }
+	return func(r *Handle) { r.load, r.DataName = load, name }
 }
 
 // WithBackend runs the models on b, which the caller keeps (Close does not
 // finalize it).
-func WithBackend(b compute.Backend) Option { return func(r *Run) { r.backend = b } }
+func WithBackend(b compute.Backend) Option { return func(r *Handle) { r.backend = b } }
 
 // WithBackendSource runs the models on the backend get returns, asked on
 // first use; the caller keeps it (Close does not finalize it).
 func WithBackendSource(get func() (compute.Backend, error)) Option {
-	return func(r *Run) { r.getBackend = get }
+	return func(r *Handle) { r.getBackend = get }
 }
 
 // WithBackendRequest makes the backend to run the models on from a request
 // ("auto", "go", "xla:cpu", ...: see xla.New) on first use; Close finalizes
 // it. The default is "auto".
-func WithBackendRequest(req string) Option { return func(r *Run) { r.request = req } }
+func WithBackendRequest(req string) Option { return func(r *Handle) { r.request = req } }
 
 // WithNames sets the run's name in figure titles and file names and the
-// label appended to titles (see Run).
+// label appended to titles (see Handle).
 func WithNames(name, figID, label string) Option {
-	return func(r *Run) { r.Name, r.FigID, r.Label = name, figID, label }
+	return func(r *Handle) { r.Name, r.FigID, r.Label = name, figID, label }
 }
 
 // Open opens the run folder dir.
-func Open(dir string, opts ...Option) (*Run, error) {
-	res, err := train.Open(dir)
+func Open(dir string, opts ...Option) (*Handle, error) {
+	res, err := train.ReadResult(dir)
 	if err != nil {
 		return nil, err
 	}
 	return New(res, opts...), nil
 }
 
-// New makes the handle of a run folder already read (train.Open).
-func New(res *train.Result, opts ...Option) *Run {
+// New makes the handle of a run folder already read (train.ReadResult).
+func New(res *train.Result, opts ...Option) *Handle {
 	base := filepath.Base(filepath.Clean(res.Dir))
-	r := &Run{Result: res, Name: base, FigID: base, request: "auto"}
+	r := &Handle{Result: res, Name: base, FigID: base, request: "auto"}
 	for _, o := range opts {
 		o(r)
 	}
@@ -105,7 +105,7 @@ func New(res *train.Result, opts ...Option) *Run {
 // Dataset returns the data the run scores: WithData's or WithDataSource's,
 // else the data the run recorded, made again (and checked against the
 // record).
-func (r *Run) Dataset() (*data.Dataset, error) {
+func (r *Handle) Dataset() (*data.Dataset, error) {
 	if r.ds != nil {
 		return r.ds, nil
 	}
@@ -132,7 +132,7 @@ func (r *Run) Dataset() (*data.Dataset, error) {
 }
 
 // split returns the split named name of the data the run scores.
-func (r *Run) split(name string) (*data.Split, error) {
+func (r *Handle) split(name string) (*data.Split, error) {
 	ds, err := r.Dataset()
 	if err != nil {
 		return nil, err
@@ -142,7 +142,7 @@ func (r *Run) split(name string) (*data.Split, error) {
 
 // bestOn returns split name and the best checkpoint's model, what every
 // per-image analysis of a split needs.
-func (r *Run) bestOn(name string) (*data.Split, *train.Model, error) {
+func (r *Handle) bestOn(name string) (*data.Split, *train.Model, error) {
 	sp, err := r.split(name)
 	if err != nil {
 		return nil, nil, err
@@ -155,7 +155,7 @@ func (r *Run) bestOn(name string) (*data.Split, *train.Model, error) {
 }
 
 // Backend returns the backend the run's models run on, made on first use.
-func (r *Run) Backend() (compute.Backend, error) {
+func (r *Handle) Backend() (compute.Backend, error) {
 	if r.backend == nil && r.getBackend != nil {
 		b, err := r.getBackend()
 		if err != nil {
@@ -174,9 +174,9 @@ func (r *Run) Backend() (compute.Backend, error) {
 }
 
 // Model returns a checkpoint ("best" or "last") loaded on the run's
-// backend, once per Run. Close closes it; a caller may close it earlier (a
+// backend, once per Handle. Close closes it; a caller may close it earlier (a
 // closed model compiles again when used).
-func (r *Run) Model(which string) (*train.Model, error) {
+func (r *Handle) Model(which string) (*train.Model, error) {
 	if m, ok := r.models[which]; ok {
 		return m, nil
 	}
@@ -196,7 +196,7 @@ func (r *Run) Model(which string) (*train.Model, error) {
 }
 
 // Close closes the models the run loaded and finalizes the backend it made.
-func (r *Run) Close() {
+func (r *Handle) Close() {
 	for _, m := range r.models {
 		m.Close()
 	}

@@ -23,7 +23,7 @@ func trainedRun(t *testing.T) string {
 	cfg := train.DefaultConfig()
 	cfg.Model, cfg.Epochs, cfg.BatchSize, cfg.MaxStepsPerEpoch = "baseline", 1, 16, 2
 	dir := filepath.Join(t.TempDir(), "tiny")
-	if _, err := train.Run(context.Background(), cfg, ds, dir); err != nil {
+	if _, err := train.Fit(context.Background(), cfg, ds, dir); err != nil {
 		t.Fatal(err)
 	}
 	return dir

@@ -31,10 +31,10 @@ func TestModelConcurrent(t *testing.T) {
 			cfg.Epochs = 1
 			cfg.Backend = bn
 			dir := filepath.Join(t.TempDir(), "run")
-			if _, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend)); err != nil {
+			if _, err := Fit(context.Background(), cfg, ds, dir, WithBackend(backend)); err != nil {
 				t.Fatal(err)
 			}
-			r, err := Open(dir)
+			r, err := ReadResult(dir)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -129,7 +129,7 @@ func TestTrainingLoopConcurrent(t *testing.T) {
 			ds := tinyData(96, 16)
 			cfg := tinyConfig()
 			cfg.Epochs, cfg.Backend = 3, bn
-			res, err := Run(context.Background(), cfg, ds, filepath.Join(t.TempDir(), "done"), WithBackend(backend))
+			res, err := Fit(context.Background(), cfg, ds, filepath.Join(t.TempDir(), "done"), WithBackend(backend))
 			if err != nil || len(res.History) != cfg.Epochs {
 				t.Fatalf("run to the end: %v", err)
 			}
@@ -144,7 +144,7 @@ func TestTrainingLoopConcurrent(t *testing.T) {
 					cancel()
 				}
 			}
-			_, err = Run(ctx, cfg, ds, filepath.Join(t.TempDir(), "stopped"), WithBackend(backend), WithProgress(progress))
+			_, err = Fit(ctx, cfg, ds, filepath.Join(t.TempDir(), "stopped"), WithBackend(backend), WithProgress(progress))
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("cancelled run: %v, want context.Canceled", err)
 			}

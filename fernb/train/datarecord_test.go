@@ -65,11 +65,11 @@ func TestRunKnowsItsData(t *testing.T) {
 	cfg.Epochs = 1
 	ds := splitData(t, 1)
 	dir := filepath.Join(t.TempDir(), "run")
-	res, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend))
+	res, err := Fit(context.Background(), cfg, ds, dir, WithBackend(backend))
 	if err != nil {
 		t.Fatal(err)
 	}
-	opened, err := Open(dir)
+	opened, err := ReadResult(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestRunKnowsItsData(t *testing.T) {
 	if !opened.Data.Synthetic || opened.Data.ValSeed != 1 || opened.Data.ValFraction != 0.25 || opened.Data.TrainVal {
 		t.Errorf("record fields %+v", opened.Data)
 	}
-	again, err := Run(context.Background(), cfg, splitData(t, 1), dir, WithBackend(backend))
+	again, err := Fit(context.Background(), cfg, splitData(t, 1), dir, WithBackend(backend))
 	if err != nil || !again.Reused {
 		t.Fatalf("same data: %v (reused %v)", err, again != nil && again.Reused)
 	}
@@ -107,7 +107,7 @@ func TestRunKnowsItsData(t *testing.T) {
 				if resume {
 					opts = append(opts, WithResume())
 				}
-				_, err := Run(context.Background(), cfg, c.ds, dir, opts...)
+				_, err := Fit(context.Background(), cfg, c.ds, dir, opts...)
 				var mm *DataMismatchError
 				if !errors.As(err, &mm) {
 					t.Fatalf("resume %v: error %v, want a *DataMismatchError", resume, err)
@@ -126,7 +126,7 @@ func TestRunKnowsItsData(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg2 := cfg
 	cfg2.Epochs = 2
-	_, err = Run(ctx, cfg2, splitData(t, 1), stopDir, WithBackend(backend), withStepHook(func(epoch, step int) {
+	_, err = Fit(ctx, cfg2, splitData(t, 1), stopDir, WithBackend(backend), withStepHook(func(epoch, step int) {
 		if epoch == 1 {
 			cancel()
 		}
@@ -135,10 +135,10 @@ func TestRunKnowsItsData(t *testing.T) {
 		t.Fatal("the cancelled run did not stop")
 	}
 	var mm *DataMismatchError
-	if _, err := Run(context.Background(), cfg2, splitData(t, 2), stopDir, WithBackend(backend), WithResume()); !errors.As(err, &mm) {
+	if _, err := Fit(context.Background(), cfg2, splitData(t, 2), stopDir, WithBackend(backend), WithResume()); !errors.As(err, &mm) {
 		t.Errorf("resume with another val seed: %v, want a *DataMismatchError", err)
 	}
-	if res, err := Run(context.Background(), cfg2, splitData(t, 1), stopDir, WithBackend(backend), WithResume()); err != nil || len(res.History) != 2 {
+	if res, err := Fit(context.Background(), cfg2, splitData(t, 1), stopDir, WithBackend(backend), WithResume()); err != nil || len(res.History) != 2 {
 		t.Errorf("resume with the same data: %v", err)
 	}
 
@@ -146,7 +146,7 @@ func TestRunKnowsItsData(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, DataFile)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend)); !errors.As(err, &mm) || !strings.Contains(err.Error(), "no data record") {
+	if _, err := Fit(context.Background(), cfg, ds, dir, WithBackend(backend)); !errors.As(err, &mm) || !strings.Contains(err.Error(), "no data record") {
 		t.Errorf("run without data.json: %v", err)
 	}
 }

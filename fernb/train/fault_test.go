@@ -164,7 +164,7 @@ func faultChild(dir, setup string, p faultPoint) {
 	cfg, ds := mk()
 	b, _, err := fxla.New(cfg.Backend)
 	if err == nil {
-		_, err = Run(context.Background(), cfg, ds, dir, append(opts, WithBackend(b), WithResume())...)
+		_, err = Fit(context.Background(), cfg, ds, dir, append(opts, WithBackend(b), WithResume())...)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -311,7 +311,7 @@ func killAndResume(t *testing.T, setup string, backend compute.Backend, scenario
 	t.Helper()
 	cfg, ds := faultSetups[setup]()
 	refDir := filepath.Join(t.TempDir(), "ref")
-	ref, err := Run(context.Background(), cfg, ds, refDir, WithBackend(backend))
+	ref, err := Fit(context.Background(), cfg, ds, refDir, WithBackend(backend))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +326,7 @@ func killAndResume(t *testing.T, setup string, backend compute.Backend, scenario
 			for _, p := range sc {
 				runFault(t, dir, setup, p)
 			}
-			res, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend), WithResume())
+			res, err := Fit(context.Background(), cfg, ds, dir, WithBackend(backend), WithResume())
 			if err != nil {
 				t.Fatalf("resuming after %v: %v", sc, err)
 			}

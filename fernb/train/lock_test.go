@@ -21,10 +21,10 @@ func TestRunFolderLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Run(context.Background(), tinyConfig(), tinyData(16, 8), dir)
+	_, err = Fit(context.Background(), tinyConfig(), tinyData(16, 8), dir)
 	var busy *BusyError
 	if !errors.As(err, &busy) {
-		t.Fatalf("Run on a locked folder: %v, want a *BusyError", err)
+		t.Fatalf("Fit on a locked folder: %v, want a *BusyError", err)
 	}
 	if busy.PID != os.Getpid() || !strings.Contains(err.Error(), "pid "+strconv.Itoa(os.Getpid())) {
 		t.Errorf("busy error %q does not name the holder (pid %d)", err, os.Getpid())

@@ -18,7 +18,7 @@ import (
 
 // EpochEnd is called after every finished epoch, once its checkpoints,
 // history and status are written. An error ends the training after that
-// epoch (early stopping, for example): Run returns it, and the run is
+// epoch (early stopping, for example): Fit returns it, and the run is
 // "stopped" (resumable with WithResume) unless the epoch was its last.
 type EpochEnd func(ep Epoch) error
 

@@ -20,7 +20,7 @@ func TestEpochEndHooks(t *testing.T) {
 	var seen []int
 	hook := func(ep Epoch) error {
 		seen = append(seen, ep.Epoch)
-		if r, err := Open(dir); err != nil || len(r.History) != ep.Epoch || r.Status.EpochsDone != ep.Epoch {
+		if r, err := ReadResult(dir); err != nil || len(r.History) != ep.Epoch || r.Status.EpochsDone != ep.Epoch {
 			t.Errorf("epoch %d: hook called before the files were written (%v)", ep.Epoch, err)
 		}
 		if ep.Epoch == 2 {
@@ -28,16 +28,16 @@ func TestEpochEndHooks(t *testing.T) {
 		}
 		return nil
 	}
-	_, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend), WithEpochEnd(hook))
+	_, err := Fit(context.Background(), cfg, ds, dir, WithBackend(backend), WithEpochEnd(hook))
 	if !errors.Is(err, enough) {
-		t.Fatalf("Run error %v, want the hook's", err)
+		t.Fatalf("Fit error %v, want the hook's", err)
 	}
-	r, err := Open(dir)
+	r, err := ReadResult(dir)
 	if err != nil || r.Status.State != StateStopped || len(r.History) != 2 {
 		t.Fatalf("after the hook's stop: %v, state %q, %d epochs; want stopped after 2", err, r.Status.State, len(r.History))
 	}
 	seen = nil
-	res, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend), WithResume(), WithEpochEnd(func(ep Epoch) error {
+	res, err := Fit(context.Background(), cfg, ds, dir, WithBackend(backend), WithResume(), WithEpochEnd(func(ep Epoch) error {
 		seen = append(seen, ep.Epoch)
 		return nil
 	}))

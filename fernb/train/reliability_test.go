@@ -29,7 +29,7 @@ func stoppedRunAt(t *testing.T, backend compute.Backend, dir string, done int) {
 	cfg, ds := resumeSetup()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	_, err := Run(ctx, cfg, ds, dir, WithBackend(backend), withStepHook(func(epoch, step int) {
+	_, err := Fit(ctx, cfg, ds, dir, WithBackend(backend), withStepHook(func(epoch, step int) {
 		if epoch == done {
 			cancel()
 		}
@@ -37,7 +37,7 @@ func stoppedRunAt(t *testing.T, backend compute.Backend, dir string, done int) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("stopping the run: %v", err)
 	}
-	r, err := Open(dir)
+	r, err := ReadResult(dir)
 	if err != nil || r.Status.State != StateStopped || len(r.History) != done {
 		t.Fatalf("stopped run: %v, %+v", err, r)
 	}
@@ -55,7 +55,7 @@ func TestResumeRefusesOlderCheckpoint(t *testing.T) {
 	if err := copyFile(filepath.Join(older, CheckpointLast), filepath.Join(dir, CheckpointLast)); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend), WithResume())
+	_, err := Fit(context.Background(), cfg, ds, dir, WithBackend(backend), WithResume())
 	if err == nil || !strings.Contains(err.Error(), "history.json records 2 epochs but checkpoint-last only 1") {
 		t.Fatalf("resume from an older checkpoint-last: %v, want a refusal", err)
 	}
@@ -96,7 +96,7 @@ func sameHistory(t *testing.T, what string, got, want []Epoch) {
 func TestResumeRefusesLostCheckpoint(t *testing.T) {
 	backend := testBackend(t, "go")
 	cfg, ds := resumeSetup()
-	ref, err := Run(context.Background(), cfg, ds, filepath.Join(t.TempDir(), "ref"), WithBackend(backend))
+	ref, err := Fit(context.Background(), cfg, ds, filepath.Join(t.TempDir(), "ref"), WithBackend(backend))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestResumeRefusesLostCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := fileBytes(t, dir)
-	_, err = Run(context.Background(), cfg, ds, dir, WithBackend(backend), WithResume())
+	_, err = Fit(context.Background(), cfg, ds, dir, WithBackend(backend), WithResume())
 	if err == nil || !strings.Contains(err.Error(), "checkpoint-last is missing") || !strings.Contains(err.Error(), "--restart") ||
 		!strings.Contains(err.Error(), "history.json records 1 epochs") {
 		t.Fatalf("resume without checkpoint-last: %v, want a refusal naming the missing file and --restart", err)
@@ -118,7 +118,7 @@ func TestResumeRefusesLostCheckpoint(t *testing.T) {
 		}
 	}
 
-	res, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend), WithResume(), WithRestart())
+	res, err := Fit(context.Background(), cfg, ds, dir, WithBackend(backend), WithResume(), WithRestart())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,11 +144,11 @@ func TestRunRefusesOrphanFiles(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, ConfigFile)); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend), WithResume())
+	_, err := Fit(context.Background(), cfg, ds, dir, WithBackend(backend), WithResume())
 	if err == nil || !strings.Contains(err.Error(), "not a run folder") || !strings.Contains(err.Error(), "checkpoint-best") {
-		t.Fatalf("Run over orphan run files: %v, want a refusal naming them", err)
+		t.Fatalf("Fit over orphan run files: %v, want a refusal naming them", err)
 	}
-	if _, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend), WithRestart()); err != nil {
+	if _, err := Fit(context.Background(), cfg, ds, dir, WithBackend(backend), WithRestart()); err != nil {
 		t.Fatalf("with restart: %v", err)
 	}
 }
@@ -159,7 +159,7 @@ func TestFinishedRunVerified(t *testing.T) {
 	backend := testBackend(t, "go")
 	cfg, ds := resumeSetup()
 	base := filepath.Join(t.TempDir(), "base")
-	if _, err := Run(context.Background(), cfg, ds, base, WithBackend(backend)); err != nil {
+	if _, err := Fit(context.Background(), cfg, ds, base, WithBackend(backend)); err != nil {
 		t.Fatal(err)
 	}
 	epoch1 := filepath.Join(t.TempDir(), "epoch1")
@@ -187,7 +187,7 @@ func TestFinishedRunVerified(t *testing.T) {
 			if err := c.damage(dir); err != nil {
 				t.Fatal(err)
 			}
-			res, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend))
+			res, err := Fit(context.Background(), cfg, ds, dir, WithBackend(backend))
 			if c.want == "" {
 				if err != nil || !res.Reused {
 					t.Fatalf("intact finished run: %v", err)
@@ -195,7 +195,7 @@ func TestFinishedRunVerified(t *testing.T) {
 				return
 			}
 			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "not reused") {
-				t.Fatalf("Run = %v, want an error with %q", err, c.want)
+				t.Fatalf("Fit = %v, want an error with %q", err, c.want)
 			}
 		})
 	}
@@ -224,7 +224,7 @@ func TestStrictLoad(t *testing.T) {
 	backend := testBackend(t, "go")
 	cfg, ds := resumeSetup()
 	base := filepath.Join(t.TempDir(), "base")
-	if _, err := Run(context.Background(), cfg, ds, base, WithBackend(backend)); err != nil {
+	if _, err := Fit(context.Background(), cfg, ds, base, WithBackend(backend)); err != nil {
 		t.Fatal(err)
 	}
 	stopped := filepath.Join(t.TempDir(), "stopped")
@@ -284,7 +284,7 @@ func TestStrictLoad(t *testing.T) {
 				t.Fatal(err)
 			}
 			rewriteCheckpoint(t, filepath.Join(dir, CheckpointBest), true, func(v map[string]*tensors.Tensor) { e.edit(v, classifier) })
-			r, err := Open(dir)
+			r, err := ReadResult(dir)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -306,7 +306,7 @@ func TestStrictLoad(t *testing.T) {
 				t.Fatal(err)
 			}
 			rewriteCheckpoint(t, filepath.Join(dir, CheckpointLast), false, func(v map[string]*tensors.Tensor) { e.edit(v, optVar) })
-			_, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend), WithResume())
+			_, err := Fit(context.Background(), cfg, ds, dir, WithBackend(backend), WithResume())
 			var ve *VariablesError
 			if !errors.As(err, &ve) || !strings.Contains(err.Error(), e.want) {
 				t.Fatalf("resume = %v, want a VariablesError with %q", err, e.want)
@@ -314,7 +314,7 @@ func TestStrictLoad(t *testing.T) {
 		})
 	}
 	// The intact checkpoints load.
-	r, err := Open(base)
+	r, err := ReadResult(base)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -450,7 +450,7 @@ func TestResumeBackendChange(t *testing.T) {
 			if c.allow {
 				opts = append(opts, WithBackendChange())
 			}
-			res, err := Run(context.Background(), cfg, ds, dir, opts...)
+			res, err := Fit(context.Background(), cfg, ds, dir, opts...)
 			var be *BackendChangeError
 			if c.refused {
 				if !errors.As(err, &be) || !strings.Contains(err.Error(), "backend go") || !strings.Contains(err.Error(), "backend "+c.recorded) {
@@ -522,7 +522,7 @@ func TestLoadAccountsForEveryVariable(t *testing.T) {
 	cfg, ds := resumeSetup()
 	cfg.Epochs = 1
 	base := filepath.Join(t.TempDir(), "base")
-	if _, err := Run(context.Background(), cfg, ds, base, WithBackend(backend)); err != nil {
+	if _, err := Fit(context.Background(), cfg, ds, base, WithBackend(backend)); err != nil {
 		t.Fatal(err)
 	}
 	_, lastVals, _, err := loadCheckpoint(filepath.Join(base, CheckpointLast))
@@ -558,7 +558,7 @@ func TestLoadAccountsForEveryVariable(t *testing.T) {
 			}
 			file := map[string]string{"best": CheckpointBest, "last": CheckpointLast}[c.which]
 			rewriteCheckpoint(t, filepath.Join(dir, file), false, c.edit)
-			r, err := Open(dir)
+			r, err := ReadResult(dir)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -582,7 +582,7 @@ func TestLoadAccountsForEveryVariable(t *testing.T) {
 func TestFailedWriteFailsRun(t *testing.T) {
 	backend := testBackend(t, "go")
 	cfg, ds := resumeSetup()
-	ref, err := Run(context.Background(), cfg, ds, filepath.Join(t.TempDir(), "ref"), WithBackend(backend))
+	ref, err := Fit(context.Background(), cfg, ds, filepath.Join(t.TempDir(), "ref"), WithBackend(backend))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -606,10 +606,10 @@ func TestFailedWriteFailsRun(t *testing.T) {
 				}
 				return w
 			}
-			_, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend))
+			_, err := Fit(context.Background(), cfg, ds, dir, WithBackend(backend))
 			testWriteHook = nil
 			if !errors.Is(err, errDiskFull) {
-				t.Fatalf("Run = %v, want the write failure", err)
+				t.Fatalf("Fit = %v, want the write failure", err)
 			}
 			st, err := ReadStatus(dir)
 			if err != nil || st.State != StateFailed || !strings.Contains(st.Message, errDiskFull.Error()) || !strings.Contains(st.Message, c.file) || st.EpochsDone != c.kept {
@@ -618,7 +618,7 @@ func TestFailedWriteFailsRun(t *testing.T) {
 			if ck, _, _, err := loadCheckpoint(filepath.Join(dir, CheckpointLast)); err != nil || ck.EpochsDone != c.kept {
 				t.Fatalf("checkpoint-last after the failure: %v, epoch %d, want %d", err, ck.EpochsDone, c.kept)
 			}
-			res, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend), WithResume())
+			res, err := Fit(context.Background(), cfg, ds, dir, WithBackend(backend), WithResume())
 			if err != nil || res.Status.State != StateDone {
 				t.Fatalf("resuming after the failure: %v", err)
 			}

@@ -79,7 +79,7 @@ type Status struct {
 	Updated time.Time `json:"updated"`
 }
 
-// Result is a run folder's content: what Run returns and Open reads.
+// Result is a run folder's content: what Fit returns and Open reads.
 type Result struct {
 	// Dir is the run folder.
 	Dir string
@@ -89,7 +89,7 @@ type Result struct {
 	History []Epoch
 	// Status is the run's status.
 	Status Status
-	// Reused is true when Run found the finished run and did not train.
+	// Reused is true when Fit found the finished run and did not train.
 	Reused bool
 	// Data records the data the run was trained on (data.json); nil for a
 	// run folder made before fernb recorded it.
@@ -127,18 +127,18 @@ type options struct {
 	epochEnd      []EpochEnd
 }
 
-// Option modifies Run.
+// Option modifies Fit.
 type Option func(*options)
 
 // WithProgress sends progress reports to fn.
 func WithProgress(fn ProgressFunc) Option { return func(o *options) { o.progress = fn } }
 
-// WithResume lets Run continue an unfinished run found in its folder (with
-// the same configuration) from its last checkpoint. Without it Run refuses
+// WithResume lets Fit continue an unfinished run found in its folder (with
+// the same configuration) from its last checkpoint. Without it Fit refuses
 // to touch an unfinished run.
 func WithResume() Option { return func(o *options) { o.resume = true } }
 
-// WithRestart lets Run start over in a folder that holds a run, whatever its
+// WithRestart lets Fit start over in a folder that holds a run, whatever its
 // state: the run's files are first moved aside into a sub-folder
 // "replaced-<UTC time>" of dir (nothing is deleted), then training starts
 // from epoch 1. `fer train --restart` uses it.
@@ -217,8 +217,8 @@ func ReadStatus(dir string) (Status, error) {
 	return st, err
 }
 
-// Open reads a run folder.
-func Open(dir string) (*Result, error) {
+// ReadResult reads a run folder's Result.
+func ReadResult(dir string) (*Result, error) {
 	r := &Result{Dir: dir}
 	if err := readJSON(filepath.Join(dir, ConfigFile), &r.Config); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -260,10 +260,10 @@ func (e *DataMismatchError) Error() string {
 		e.Dir, e.Reason, e.Run, e.Now)
 }
 
-// Run trains cfg on ds.Train (validating on ds.Val after each epoch when it
+// Fit trains cfg on ds.Train (validating on ds.Val after each epoch when it
 // is not nil) and keeps the run in folder dir. If dir holds the finished run
-// of the same configuration, Run returns it without training (Reused). If it
-// holds an unfinished one, Run continues it with WithResume and refuses
+// of the same configuration, Fit returns it without training (Reused). If it
+// holds an unfinished one, Fit continues it with WithResume and refuses
 // otherwise; a different configuration is an error, and so is a resume on
 // another kind of backend than the one that wrote the run's checkpoint-last
 // (*BackendChangeError) unless WithBackendChange allows it.
@@ -271,7 +271,7 @@ func (e *DataMismatchError) Error() string {
 // A NaN or infinite loss stops the run with a *NonFiniteError; cancelling
 // ctx stops it between steps. Both keep the last checkpoint, from which the
 // run can be resumed.
-func Run(ctx context.Context, cfg Config, ds *data.Dataset, dir string, opts ...Option) (*Result, error) {
+func Fit(ctx context.Context, cfg Config, ds *data.Dataset, dir string, opts ...Option) (*Result, error) {
 	var o options
 	for _, opt := range opts {
 		opt(&o)
@@ -303,7 +303,7 @@ func Run(ctx context.Context, cfg Config, ds *data.Dataset, dir string, opts ...
 			return nil, fmt.Errorf("train: restarting %s: %w", dir, err)
 		}
 	}
-	if prev, err := Open(dir); err == nil {
+	if prev, err := ReadResult(dir); err == nil {
 		if !sameRun(prev.Config.normalized(), cfg) {
 			return nil, fmt.Errorf("train: %s holds a run with a different configuration (%s); choose another folder (or start over there with --restart)", dir, prev.Config.describe())
 		}

@@ -45,7 +45,7 @@ func TestRunLearnsReusesAndLoads(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	var lines strings.Builder
 	start := time.Now()
-	res, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend), WithProgress(TextProgress(&lines, time.Nanosecond)))
+	res, err := Fit(context.Background(), cfg, ds, dir, WithBackend(backend), WithProgress(TextProgress(&lines, time.Nanosecond)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,19 +75,19 @@ func TestRunLearnsReusesAndLoads(t *testing.T) {
 	}
 
 	// Same config: reused without training.
-	again, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend))
+	again, err := Fit(context.Background(), cfg, ds, dir, WithBackend(backend))
 	if err != nil || !again.Reused || len(again.History) != cfg.Epochs {
-		t.Fatalf("second Run: %v, reused %v", err, again != nil && again.Reused)
+		t.Fatalf("second Fit: %v, reused %v", err, again != nil && again.Reused)
 	}
 	// Another config in the same folder: refused.
 	other := cfg
 	other.LR = 0.01
-	if _, err := Run(context.Background(), other, ds, dir, WithBackend(backend)); err == nil || !strings.Contains(err.Error(), "different configuration") {
-		t.Errorf("Run with another config: %v", err)
+	if _, err := Fit(context.Background(), other, ds, dir, WithBackend(backend)); err == nil || !strings.Contains(err.Error(), "different configuration") {
+		t.Errorf("Fit with another config: %v", err)
 	}
 
 	// Loading the best model reproduces its validation accuracy.
-	opened, err := Open(dir)
+	opened, err := ReadResult(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,10 +114,10 @@ func TestNonFiniteLossStops(t *testing.T) {
 	cfg.MaxStepsPerEpoch = 6
 	cfg.Epochs = 4
 	dir := t.TempDir()
-	_, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend))
+	_, err := Fit(context.Background(), cfg, ds, dir, WithBackend(backend))
 	var nf *NonFiniteError
 	if !errors.As(err, &nf) {
-		t.Fatalf("Run error = %v, want a NonFiniteError", err)
+		t.Fatalf("Fit error = %v, want a NonFiniteError", err)
 	}
 	if nf.Epoch != 2 || nf.KeptEpoch != 1 || !strings.Contains(err.Error(), "epoch 2 step") {
 		t.Errorf("error %q: epoch %d kept %d, want epoch 2, kept 1", err, nf.Epoch, nf.KeptEpoch)
@@ -126,7 +126,7 @@ func TestNonFiniteLossStops(t *testing.T) {
 	if lerr != nil || st.EpochsDone != 1 {
 		t.Errorf("checkpoint-last after the failure: %v, epochs done %d, want 1", lerr, st.EpochsDone)
 	}
-	r, oerr := Open(dir)
+	r, oerr := ReadResult(dir)
 	if oerr != nil || r.Status.State != StateFailed || !strings.Contains(r.Status.Message, "loss is") {
 		t.Errorf("status after the failure: %v %+v", oerr, r)
 	}
@@ -162,7 +162,7 @@ func TestMain(m *testing.M) {
 		cfg, ds := resumeSetup()
 		b, _, err := fxla.New("go")
 		if err == nil {
-			_, err = Run(context.Background(), cfg, ds, dir, WithBackend(b), withStepHook(func(epoch, step int) {
+			_, err = Fit(context.Background(), cfg, ds, dir, WithBackend(b), withStepHook(func(epoch, step int) {
 				if epoch >= 1 {
 					time.Sleep(300 * time.Millisecond)
 				}
@@ -183,7 +183,7 @@ func TestMain(m *testing.M) {
 func TestResumeAfterKill(t *testing.T) {
 	backend := testBackend(t, "go")
 	cfg, ds := resumeSetup()
-	ref, err := Run(context.Background(), cfg, ds, filepath.Join(t.TempDir(), "ref"), WithBackend(backend))
+	ref, err := Fit(context.Background(), cfg, ds, filepath.Join(t.TempDir(), "ref"), WithBackend(backend))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,17 +213,17 @@ func TestResumeAfterKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd.Wait()
-	killed, err := Open(dir)
+	killed, err := ReadResult(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if killed.Status.State != StateRunning || len(killed.History) != 1 {
 		t.Fatalf("after the kill: state %q, %d epochs; want a run killed in epoch 2 (stderr: %s)", killed.Status.State, len(killed.History), stderr.String())
 	}
-	if _, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend)); err == nil || !strings.Contains(err.Error(), "unfinished") {
-		t.Errorf("Run without WithResume on an unfinished run: %v, want a refusal", err)
+	if _, err := Fit(context.Background(), cfg, ds, dir, WithBackend(backend)); err == nil || !strings.Contains(err.Error(), "unfinished") {
+		t.Errorf("Fit without WithResume on an unfinished run: %v, want a refusal", err)
 	}
-	resumed, err := Run(context.Background(), cfg, ds, dir, WithBackend(backend), WithResume())
+	resumed, err := Fit(context.Background(), cfg, ds, dir, WithBackend(backend), WithResume())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 )
 
 // TargetReached is the error a StopAtVal hook ends training with: the run
-// reached its target val accuracy. Run returns it (test with errors.As);
+// reached its target val accuracy. Fit returns it (test with errors.As);
 // the run is then "stopped" and resumable with WithResume, or "done" when
 // Epoch was its last.
 type TargetReached struct {
@@ -18,7 +18,7 @@ type TargetReached struct {
 	// to and including Epoch.
 	Seconds float64
 	// Wall is the time since the hook was made (by StopAtVal), loading
-	// and compiling included when it was made before Run.
+	// and compiling included when it was made before Fit.
 	Wall float64
 }
 
@@ -31,7 +31,7 @@ func (r *TargetReached) Error() string {
 // StopAtVal returns an epoch-end hook (for WithEpochEnd) that ends training
 // with a *TargetReached after the first epoch whose val accuracy is at
 // least target (a fraction in (0, 1]). It measures time-to-accuracy: make it
-// just before Run so that Wall counts loading and compiling. Epochs without
+// just before Fit so that Wall counts loading and compiling. Epochs without
 // validation never stop the run.
 func StopAtVal(target float64) (EpochEnd, error) {
 	if !(target > 0 && target <= 1) {
