@@ -204,7 +204,41 @@ func (p *Profile) writeConvs(b *strings.Builder) error {
 	if len(p.Convs) == 0 {
 		return nil
 	}
-	// The implementations, in order of first appearance.
+	impls := p.convImpls()
+	for _, ps := range convPasses {
+		if err := p.writeConvPass(b, ps, impls); err != nil {
+			return err
+		}
+	}
+	if lines := p.convShares(impls); len(lines) > 0 {
+		b.WriteString("\nconvolutions alone (sum of n x ms) against the phases that contain them (the rest of a phase: batch norm, ReLU, max-pool,\n" +
+			"residual adds, fc, loss, and what the convolutions cost more or less inside the whole graph; the convolutions' forward+backward\n" +
+			"sum includes the stem's input gradient, which training does not compute):\n")
+		b.WriteString(strings.Join(lines, "\n") + "\n")
+	}
+	return nil
+}
+
+// convPass is one pass of the convolution tables: its name and how to read
+// its times from a ConvTiming and a ConvTotal.
+type convPass struct {
+	name  string
+	ms    func(ConvTiming) float64
+	gflop func(ConvTiming) float64
+	total func(ConvTotal) float64
+}
+
+// convPasses are the passes of the convolution tables, in order.
+var convPasses = []convPass{
+	{"forward", func(t ConvTiming) float64 { return t.ForwardMs }, func(t ConvTiming) float64 { return t.ForwardGFLOPs },
+		func(t ConvTotal) float64 { return t.ForwardMs }},
+	{"forward+backward (gradients of input and kernel)", func(t ConvTiming) float64 { return t.ForwardBackwardMs },
+		func(t ConvTiming) float64 { return t.ForwardBackwardGFLOPs }, func(t ConvTotal) float64 { return t.ForwardBackwardMs }},
+}
+
+// convImpls are the implementations of p's convolution timings (their
+// identity, no times), in the order they first appear.
+func (p *Profile) convImpls() []ConvTiming {
 	var impls []ConvTiming
 	seen := map[string]bool{}
 	for _, c := range p.Convs {
@@ -215,111 +249,113 @@ func (p *Profile) writeConvs(b *strings.Builder) error {
 			}
 		}
 	}
-	timing := func(c ConvProfile, impl string) (ConvTiming, bool) {
-		for _, t := range c.Timings {
-			if t.Impl == impl && t.Error == "" {
-				return t, true
+	return impls
+}
+
+// timing is c's successful timing by impl, if any.
+func (c ConvProfile) timing(impl string) (ConvTiming, bool) {
+	for _, t := range c.Timings {
+		if t.Impl == impl && t.Error == "" {
+			return t, true
+		}
+	}
+	return ConvTiming{}, false
+}
+
+// speedPairs are the (fernb, PyTorch) implementation pairs of the speed
+// columns: each fernb implementation against each PyTorch format.
+func speedPairs(impls []ConvTiming) [][2]ConvTiming {
+	var pairs [][2]ConvTiming
+	for _, f := range impls {
+		if f.IsTorch() {
+			continue
+		}
+		for _, t := range impls {
+			if t.IsTorch() {
+				pairs = append(pairs, [2]ConvTiming{f, t})
 			}
 		}
-		return ConvTiming{}, false
 	}
-	type pass struct {
-		name  string
-		ms    func(ConvTiming) float64
-		gflop func(ConvTiming) float64
-		total func(ConvTotal) float64
-	}
-	passes := []pass{
-		{"forward", func(t ConvTiming) float64 { return t.ForwardMs }, func(t ConvTiming) float64 { return t.ForwardGFLOPs },
-			func(t ConvTotal) float64 { return t.ForwardMs }},
-		{"forward+backward (gradients of input and kernel)", func(t ConvTiming) float64 { return t.ForwardBackwardMs },
-			func(t ConvTiming) float64 { return t.ForwardBackwardGFLOPs }, func(t ConvTotal) float64 { return t.ForwardBackwardMs }},
-	}
-	totals := p.ConvTotals
-	for _, ps := range passes {
-		fmt.Fprintf(b, "\neach convolution shape alone, %s, batch %d: median ms of %d timed calls after 1+%d untimed; GFLOP/s = 2 x MACs x batch / time (x3 with gradients);\n",
-			ps.name, p.Batch, p.ConvSteps, p.ConvWarmup)
-		b.WriteString("  n = times the shape occurs in the network, n x ms = its share of one pass; speed = PyTorch ms / fernb ms (> 1 = fernb faster)\n")
-		tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprint(tw, "shape\tn\t")
+	return pairs
+}
+
+// writeConvPass writes the table of pass ps: a row per shape with each
+// implementation's times and the speeds, then the totals row.
+func (p *Profile) writeConvPass(b *strings.Builder, ps convPass, impls []ConvTiming) error {
+	fmt.Fprintf(b, "\neach convolution shape alone, %s, batch %d: median ms of %d timed calls after 1+%d untimed; GFLOP/s = 2 x MACs x batch / time (x3 with gradients);\n",
+		ps.name, p.Batch, p.ConvSteps, p.ConvWarmup)
+	b.WriteString("  n = times the shape occurs in the network, n x ms = its share of one pass; speed = PyTorch ms / fernb ms (> 1 = fernb faster)\n")
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	pairs := speedPairs(impls)
+	writeConvHeader(tw, impls, pairs)
+	for _, c := range p.Convs {
+		fmt.Fprintf(tw, "%s\t%d\t", c.Key, c.Count)
 		for _, im := range impls {
-			fmt.Fprintf(tw, "%s ms\tGFLOP/s\tn x ms\t", im.Impl)
-		}
-		nFernb := 0
-		for _, f := range impls {
-			if !f.IsTorch() {
-				nFernb++
+			if t, ok := c.timing(im.Impl); ok {
+				fmt.Fprintf(tw, "%.2f\t%.0f\t%.1f\t", ps.ms(t), ps.gflop(t), float64(c.Count)*ps.ms(t))
+			} else {
+				fmt.Fprint(tw, "failed\t\t\t")
 			}
 		}
-		for _, f := range impls {
-			if f.IsTorch() {
-				continue
-			}
-			for _, t := range impls {
-				if !t.IsTorch() {
-					continue
-				}
-				name := "speed vs " + t.Format
-				if nFernb > 1 {
-					name = f.Impl + " " + name
-				}
-				fmt.Fprintf(tw, "%s\t", name)
+		for _, pair := range pairs {
+			ft, ok1 := c.timing(pair[0].Impl)
+			tt, ok2 := c.timing(pair[1].Impl)
+			if ok1 && ok2 {
+				fmt.Fprintf(tw, "%.2fx\t", speed(ps.ms(tt), ps.ms(ft)))
+			} else {
+				fmt.Fprint(tw, "-\t")
 			}
 		}
 		fmt.Fprintln(tw)
-		for _, c := range p.Convs {
-			fmt.Fprintf(tw, "%s\t%d\t", c.Key, c.Count)
-			for _, im := range impls {
-				if t, ok := timing(c, im.Impl); ok {
-					fmt.Fprintf(tw, "%.2f\t%.0f\t%.1f\t", ps.ms(t), ps.gflop(t), float64(c.Count)*ps.ms(t))
-				} else {
-					fmt.Fprint(tw, "failed\t\t\t")
-				}
-			}
-			for _, f := range impls {
-				if f.IsTorch() {
-					continue
-				}
-				for _, t := range impls {
-					if !t.IsTorch() {
-						continue
-					}
-					ft, ok1 := timing(c, f.Impl)
-					tt, ok2 := timing(c, t.Impl)
-					if ok1 && ok2 {
-						fmt.Fprintf(tw, "%.2fx\t", speed(ps.ms(tt), ps.ms(ft)))
-					} else {
-						fmt.Fprint(tw, "-\t")
-					}
-				}
-			}
-			fmt.Fprintln(tw)
-		}
-		// The totals row.
-		fmt.Fprintf(tw, "all convolutions\t%d\t", p.convCount())
-		byImpl := map[string]ConvTotal{}
-		for _, t := range totals {
-			byImpl[t.Impl] = t
-		}
-		for _, im := range impls {
-			fmt.Fprintf(tw, "\t\t%.1f\t", ps.total(byImpl[im.Impl]))
-		}
-		for _, f := range impls {
-			if f.IsTorch() {
-				continue
-			}
-			for _, t := range impls {
-				if t.IsTorch() {
-					fmt.Fprintf(tw, "%.2fx\t", speed(ps.total(byImpl[t.Impl]), ps.total(byImpl[f.Impl])))
-				}
-			}
-		}
-		fmt.Fprintln(tw)
-		if err := tw.Flush(); err != nil {
-			return err
+	}
+	p.writeConvTotals(tw, ps, impls, pairs)
+	return tw.Flush()
+}
+
+// writeConvHeader writes the header row of a convolution table: three
+// columns per implementation, then one per speed pair (named after the
+// fernb implementation too when there are several).
+func writeConvHeader(tw io.Writer, impls []ConvTiming, pairs [][2]ConvTiming) {
+	fmt.Fprint(tw, "shape\tn\t")
+	for _, im := range impls {
+		fmt.Fprintf(tw, "%s ms\tGFLOP/s\tn x ms\t", im.Impl)
+	}
+	nFernb := 0
+	for _, f := range impls {
+		if !f.IsTorch() {
+			nFernb++
 		}
 	}
-	// What share of the phases the convolutions are.
+	for _, pair := range pairs {
+		name := "speed vs " + pair[1].Format
+		if nFernb > 1 {
+			name = pair[0].Impl + " " + name
+		}
+		fmt.Fprintf(tw, "%s\t", name)
+	}
+	fmt.Fprintln(tw)
+}
+
+// writeConvTotals writes the totals row of pass ps: each implementation's
+// sum of n x ms over the network, and the speeds of the sums.
+func (p *Profile) writeConvTotals(tw io.Writer, ps convPass, impls []ConvTiming, pairs [][2]ConvTiming) {
+	fmt.Fprintf(tw, "all convolutions\t%d\t", p.convCount())
+	byImpl := map[string]ConvTotal{}
+	for _, t := range p.ConvTotals {
+		byImpl[t.Impl] = t
+	}
+	for _, im := range impls {
+		fmt.Fprintf(tw, "\t\t%.1f\t", ps.total(byImpl[im.Impl]))
+	}
+	for _, pair := range pairs {
+		fmt.Fprintf(tw, "%.2fx\t", speed(ps.total(byImpl[pair[1].Impl]), ps.total(byImpl[pair[0].Impl])))
+	}
+	fmt.Fprintln(tw)
+}
+
+// convShares are the lines saying, for each measured phase row, how much of
+// its forward and forward+backward the convolutions alone sum to.
+func (p *Profile) convShares(impls []ConvTiming) []string {
 	var lines []string
 	for _, ph := range p.Phases {
 		if ph.Error != "" || ph.ForwardMs == 0 {
@@ -330,7 +366,7 @@ func (p *Profile) writeConvs(b *strings.Builder) error {
 				continue
 			}
 			t := ConvTotal{}
-			for _, x := range totals {
+			for _, x := range p.ConvTotals {
 				if x.Impl == im.Impl {
 					t = x
 				}
@@ -340,13 +376,7 @@ func (p *Profile) writeConvs(b *strings.Builder) error {
 				t.ForwardBackwardMs, ph.ForwardBackwardMs, 100*t.ForwardBackwardMs/ph.ForwardBackwardMs))
 		}
 	}
-	if len(lines) > 0 {
-		b.WriteString("\nconvolutions alone (sum of n x ms) against the phases that contain them (the rest of a phase: batch norm, ReLU, max-pool,\n" +
-			"residual adds, fc, loss, and what the convolutions cost more or less inside the whole graph; the convolutions' forward+backward\n" +
-			"sum includes the stem's input gradient, which training does not compute):\n")
-		b.WriteString(strings.Join(lines, "\n") + "\n")
-	}
-	return nil
+	return lines
 }
 
 // convCount is the number of convolution layers of the network.

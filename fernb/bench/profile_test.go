@@ -338,3 +338,66 @@ func TestProfileTorch(t *testing.T) {
 		t.Errorf("PyTorch info %+v", tp.TorchInfo)
 	}
 }
+
+// TestProfileTableSeveralImpls checks the convolution tables with two fernb
+// implementations (one failing a shape) and two PyTorch formats: a speed
+// column per (fernb, PyTorch) pair, named after both, "-" where a timing
+// failed, the totals' speeds from the sums, and a share line per phase row.
+func TestProfileTableSeveralImpls(t *testing.T) {
+	p := testProfile()
+	mixed := Phases{Label: "xla:cpu (mixed, bn fused)", Backend: xla.KindCPU, Conv: models.ConvMixed,
+		ForwardSec: []float64{0.015}, ForwardBackwardSec: []float64{0.04}, StepSec: []float64{0.05}}
+	cl := Phases{Label: "pytorch-cpu (channels_last)", Backend: TorchBackend, Format: TorchChannelsLast,
+		ForwardSec: []float64{0.012}, ForwardBackwardSec: []float64{0.032}, StepSec: []float64{0.041}}
+	mixed.fill(p.Batch)
+	cl.fill(p.Batch)
+	p.Phases = append(p.Phases, mixed, cl)
+	for i := range p.Convs {
+		m := ConvTiming{Impl: "fernb mixed (xla:cpu)", Backend: xla.KindCPU, Conv: models.ConvMixed,
+			ForwardSec: []float64{0.0015}, ForwardBackwardSec: []float64{0.005}}
+		if i == 1 {
+			m.Error = "boom"
+		}
+		tc := ConvTiming{Impl: "pytorch-cpu (channels_last)", Backend: TorchBackend, Format: TorchChannelsLast,
+			ForwardSec: []float64{0.0011}, ForwardBackwardSec: []float64{0.0031}}
+		m.fill(p.Convs[i].Layer, p.Batch)
+		tc.fill(p.Convs[i].Layer, p.Batch)
+		p.Convs[i].Timings = append(p.Convs[i].Timings, m, tc)
+	}
+	p.Ratios, p.ConvTotals = p.phaseRatios(), p.convTotals()
+	var b bytes.Buffer
+	if err := p.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	// Forward ms: fernb im2col 2 and 4, mixed 1.5 and failed; PyTorch nchw 1
+	// and 1, channels_last 1.1 and 1.1; layer1 counts 4.
+	forward := out[strings.Index(out, "each convolution shape alone, forward,"):strings.Index(out, "each convolution shape alone, forward+backward")]
+	for _, want := range []string{
+		"fernb im2col (xla:cpu) speed vs nchw  fernb im2col (xla:cpu) speed vs channels_last  fernb mixed (xla:cpu) speed vs nchw  fernb mixed (xla:cpu) speed vs channels_last",
+		"0.50x  0.55x  0.67x  0.73x\n", // the stem: 1/2, 1.1/2, 1/1.5, 1.1/1.5
+		"0.25x  0.28x  -  -\n",         // layer1: the mixed timing failed
+		"0.28x  0.31x  3.33x  3.67x\n", // totals: 5/18, 5.5/18, 5/1.5, 5.5/1.5
+	} {
+		if !strings.Contains(squeeze(forward), squeeze(want)) {
+			t.Errorf("forward table lacks %q:\n%s", want, forward)
+		}
+	}
+	for _, want := range []string{
+		"xla:cpu (mixed, bn fused): convolutions 1.5 of 15.0 ms forward (10%), 5.0 of 40.0 ms forward+backward (12%)",
+		"pytorch-cpu (channels_last): convolutions 5.5 of 12.0 ms forward (46%), 15.5 of 32.0 ms forward+backward (48%)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// squeeze collapses each line's runs of spaces to one space.
+func squeeze(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.Join(strings.Fields(l), " ")
+	}
+	return strings.Join(lines, "\n")
+}
