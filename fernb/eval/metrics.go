@@ -10,7 +10,7 @@ import (
 	"io"
 
 	"github.com/fernb/fernb/fernb/data"
-	"github.com/fernb/fernb/plots"
+	"github.com/fernb/fernb/fernb/table"
 )
 
 // ClassMetrics are one class's one-vs-rest scores.
@@ -90,15 +90,15 @@ func Compute(labels, preds []int) (Metrics, error) {
 
 // WriteTable writes the accuracy, the per-class table and the confusion
 // matrix (rows: true class, columns: predicted) as aligned text (through
-// plots.Table, the tables' one writer).
+// table.Table, the tables' one writer).
 func (m Metrics) WriteTable(w io.Writer) error {
-	perClass := plots.Table{Columns: []string{"class", "precision", "recall", "f1", "support"},
+	perClass := table.Table{Columns: []string{"class", "precision", "recall", "f1", "support"},
 		Right: []bool{false, true, true, true, true}}
 	for c, cm := range m.PerClass {
 		perClass.Rows = append(perClass.Rows, []string{data.Classes[c], fmt.Sprintf("%.3f", cm.Precision),
 			fmt.Sprintf("%.3f", cm.Recall), fmt.Sprintf("%.3f", cm.F1), fmt.Sprint(cm.Support)})
 	}
-	confusion := plots.Table{Caption: "confusion (rows: true, columns: predicted)", Columns: []string{""},
+	confusion := table.Table{Caption: "confusion (rows: true, columns: predicted)", Columns: []string{""},
 		Right: []bool{false}}
 	for _, name := range data.Classes {
 		confusion.Columns = append(confusion.Columns, name)

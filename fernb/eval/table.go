@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/fernb/fernb/fernb/table"
 	"github.com/fernb/fernb/fernb/train"
-	"github.com/fernb/fernb/plots"
 )
 
 // AccuracyRow is one run in an accuracy table.
@@ -35,7 +35,7 @@ func RunRow(run, about string, res *train.Result) AccuracyRow {
 // a percentage means the same everywhere. Its Table renders as Markdown,
 // LaTeX or aligned text.
 type AccuracyTable struct {
-	// Caption and Label are the plots.Table's.
+	// Caption and Label are the table.Table's.
 	Caption, Label string
 	// RunHeader and AboutHeader head the first two columns (default "run"
 	// and "recipe").
@@ -49,14 +49,14 @@ type AccuracyTable struct {
 // Table lays the rows out: run, about, epochs, train time, best val, then
 // the accuracy columns; a row with the wrong number of accuracies is an
 // error.
-func (t AccuracyTable) Table() (*plots.Table, error) {
+func (t AccuracyTable) Table() (*table.Table, error) {
 	head := func(s, def string) string {
 		if s == "" {
 			return def
 		}
 		return s
 	}
-	out := &plots.Table{Caption: t.Caption, Label: t.Label,
+	out := &table.Table{Caption: t.Caption, Label: t.Label,
 		Columns: append([]string{head(t.RunHeader, "run"), head(t.AboutHeader, "recipe"), "epochs", "train time", "best val"}, t.Columns...),
 		Right:   []bool{false, false, true, true, true}}
 	for range t.Columns {

@@ -1,37 +1,13 @@
 package notebook
 
-import (
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
-)
+import "github.com/fernb/fernb/fernb/repo"
 
 // RootEnv names the environment variable that points at the fernb
-// repository (fernb.sh sets it).
-const RootEnv = "FERNB_ROOT"
+// repository (repo.RootEnv).
+const RootEnv = repo.RootEnv
 
-// RepoRoot returns the fernb repository's folder: $FERNB_ROOT, else the
-// nearest folder at or above the working directory whose go.mod declares
-// this module.
-func RepoRoot() (string, error) {
-	if r := os.Getenv(RootEnv); r != "" {
-		return r, nil
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if b, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil &&
-			strings.Contains(string(b), "module "+ModulePath+"\n") {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("no fernb repository at or above %s (set $%s)", dir, RootEnv)
-		}
-	}
-}
+// ModulePath is fernb's Go module path (repo.ModulePath).
+const ModulePath = repo.ModulePath
 
-// ModulePath is fernb's Go module path.
-const ModulePath = "github.com/fernb/fernb"
+// RepoRoot returns the fernb repository's folder (repo.Root).
+func RepoRoot() (string, error) { return repo.Root() }

@@ -5,7 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/fernb/fernb/fernb/notebook"
+	"github.com/fernb/fernb/fernb/repo"
 )
 
 // Environment variables that place a study (fernb.sh and fer set them).
@@ -31,7 +31,7 @@ type Place struct {
 // StudyPlace reads the study's place from the environment for data named
 // dataName (data.Location.Name): $FERNB_SCALE (else DefaultScale),
 // $FERNB_RUNS (else <repository>/runs/<scale>-<dataName>) and $FERNB_PLOTS
-// (else <repository>/plots/out); the repository is notebook.RepoRoot's.
+// (else <repository>/plots/out); the repository is repo.Root's.
 // On the synthetic faces (dataName SyntheticDataName) the scale is
 // Scale.ForSynthetic's.
 func StudyPlace(dataName string) (Place, error) {
@@ -47,7 +47,7 @@ func StudyPlace(dataName string) (Place, error) {
 		sc = sc.ForSynthetic()
 	}
 	p := Place{Scale: sc}
-	root, rootErr := notebook.RepoRoot()
+	root, rootErr := repo.Root()
 	p.RunsDir = os.Getenv(RunsEnv)
 	if p.RunsDir == "" {
 		if rootErr != nil {
