@@ -92,7 +92,7 @@ type Report struct {
 	// NativeStems are the stems measured with models.ConvNative on XLA CPU
 	// (its native convolutions are slow there: the small stem takes minutes
 	// per step).
-	NativeStems []string
+	NativeStems []string `json:"native_stems"`
 	// Convs are the convolution implementations measured on XLA.
 	Convs []models.ConvImpl `json:"convs"`
 	// BatchNorms are the batch-norm implementations measured on XLA.
@@ -197,7 +197,7 @@ func newRunner(opts Options, cpu CPU) *runner {
 	rn.r = &Report{Started: start.Format(time.RFC3339), GoVersion: runtime.Version(), CPU: cpu,
 		PeakGFLOPs: cpu.PeakFLOPs() / 1e9, PeakGFLOPsMeasuredClock: cpu.PeakFLOPsAt(cpu.MeasuredGHz) / 1e9, PeakFormula: PeakFormula, LoadBefore: loadAvg(),
 		XLAFlags: os.Getenv("XLA_FLAGS"), Batch: opts.Batch, Steps: opts.Steps, GoSteps: opts.GoSteps,
-		Stems: opts.Stems, Convs: opts.Convs, BatchNorms: opts.BatchNorms, Precisions: opts.Precisions}
+		Stems: opts.Stems, NativeStems: opts.NativeStems, Convs: opts.Convs, BatchNorms: opts.BatchNorms, Precisions: opts.Precisions}
 	if opts.Torch {
 		rn.python, rn.script, rn.torchErr = FindTorch()
 	}
