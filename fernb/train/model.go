@@ -131,20 +131,10 @@ func (m *Model) Images(s *data.Split, idx []int) []float32 {
 
 // Logits returns n*7 logits for n normalised images (n*data.Pixels values).
 func (m *Model) Logits(images []float32) ([]float32, error) {
-	m.mu.Lock()
-	if m.logits == nil {
-		mcfg := m.ModelConfig()
-		e, err := model.NewExec(m.backend, m.store, func(s *model.Scope, x *graph.Node) *graph.Node {
-			return mcfg.Logits(s.At(ModelScope), x, false)
-		})
-		if err != nil {
-			m.mu.Unlock()
-			return nil, err
-		}
-		m.logits = e
+	e, err := m.exec(&m.logits, models.Config.Logits)
+	if err != nil {
+		return nil, err
 	}
-	e := m.logits
-	m.mu.Unlock()
 	return m.run(e, images, data.NumClasses)
 }
 
@@ -161,21 +151,30 @@ func (m *Model) Probabilities(images []float32) ([]float32, error) {
 // Features returns n*FeatureDim penultimate features (512 per image for
 // ResNet18) for n normalised images.
 func (m *Model) Features(images []float32) ([]float32, error) {
+	e, err := m.exec(&m.features, models.Config.Features)
+	if err != nil {
+		return nil, err
+	}
+	return m.run(e, images, m.ModelConfig().FeatureDim())
+}
+
+// exec returns the inference graph held in *slot (m.logits or m.features),
+// creating it on first use from net, the network's Logits or Features in
+// inference mode. It is compiled on its first call.
+func (m *Model) exec(slot **model.Exec, net func(models.Config, *model.Scope, *graph.Node, bool) *graph.Node) (*model.Exec, error) {
 	m.mu.Lock()
-	if m.features == nil {
+	defer m.mu.Unlock()
+	if *slot == nil {
 		mcfg := m.ModelConfig()
 		e, err := model.NewExec(m.backend, m.store, func(s *model.Scope, x *graph.Node) *graph.Node {
-			return mcfg.Features(s.At(ModelScope), x, false)
+			return net(mcfg, s.At(ModelScope), x, false)
 		})
 		if err != nil {
-			m.mu.Unlock()
 			return nil, err
 		}
-		m.features = e
+		*slot = e
 	}
-	e := m.features
-	m.mu.Unlock()
-	return m.run(e, images, m.ModelConfig().FeatureDim())
+	return *slot, nil
 }
 
 // run evaluates e over images in fixed-size batches (the last one padded
