@@ -10,28 +10,26 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fernb/fernb/fernb/data"
 	"github.com/fernb/fernb/fernb/notebook"
+	"github.com/fernb/fernb/fernb/recipe"
 	"github.com/fernb/fernb/fernb/train"
 	"github.com/fernb/fernb/plots"
 	"github.com/fernb/fernb/plots/inline"
 	"github.com/janpfeifer/gonb/gonbui"
 )
 
-// Must returns v, or panics with err. Notebook cells do not need it (the
-// Notebook handle shows errors as messages); the Show* methods use it, and a
-// Notebook call turns their panic into a message.
+// Must returns v, or panics with err. It is for GoNB's top-level
+// declarations only (see the package doc); Study methods return their
+// errors and Notebook methods show them.
 func Must[T any](v T, err error) T {
 	if err != nil {
 		panic(err)
 	}
 	return v
 }
-
-// ShowHeader displays the study's description (data, scale, backend,
-// hardware) as Markdown in a notebook, or prints it elsewhere.
-func (s *Study) ShowHeader() { showMarkdown(s.Describe()) }
 
 // showMarkdown displays Markdown in a notebook (inline.Markdown) and
 // prints it outside one.
@@ -61,16 +59,6 @@ func (s *Study) asLoaded() (*data.Dataset, error) {
 		return s.Dataset()
 	}
 	return data.Load(s.Data.Path)
-}
-
-// ShowQuality displays the data-quality report.
-func (s *Study) ShowQuality() error {
-	q, err := s.Quality()
-	if err != nil {
-		return err
-	}
-	showMarkdown("```\n" + strings.TrimRight(q.String(), "\n") + "\n```")
-	return nil
 }
 
 // Notebook is the study as notebook cells use it. A notebook declares it
@@ -219,7 +207,13 @@ func (n *Notebook) Data() {
 // Quality shows the data-quality report: counts, imbalance, duplicates,
 // blank images.
 func (n *Notebook) Quality() {
-	n.do(call("Quality"), func(s *Study) error { return s.ShowQuality() })
+	n.do(call("Quality"), func(s *Study) error {
+		q, err := s.Quality()
+		if err == nil {
+			showText(q.String())
+		}
+		return err
+	})
 }
 
 // ClassDistribution shows the number of images per class in each split.
@@ -254,29 +248,59 @@ func (n *Notebook) Train(ids ...string) {
 			return fmt.Errorf("name a step to train, e.g. s.Train(%q)", "00")
 		}
 		for _, id := range ids {
-			if _, err := s.Train(id); err != nil {
-				var nonFinite *train.NonFiniteError
-				if errors.As(err, &nonFinite) || errors.Is(err, context.Canceled) {
-					if f, ferr := s.TrainingCurves(id); ferr == nil {
-						_ = n.show(f, nil) // the epochs finished before it stopped
-					}
-				}
-				if errors.Is(err, context.Canceled) {
-					return fmt.Errorf("%w\ninterrupted: the run keeps its last checkpoint; run the cell again to resume it", err)
-				}
-				return err
-			}
-			sum, err := s.RunSummary(id)
-			if err != nil {
-				return err
-			}
-			showMarkdown(sum)
-			if err := n.show(s.TrainingCurves(id)); err != nil {
+			if err := n.train(s, id); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// train trains one step for Train, showing its progress, then its summary
+// and final curves (or the curves so far when it stopped early).
+func (n *Notebook) train(s *Study, id string) error {
+	st, err := recipe.FindStep(id)
+	if err != nil {
+		return err
+	}
+	progress, done := n.progress(s, st)
+	_, err = s.fit(st, progress)
+	done()
+	if err != nil {
+		var nonFinite *train.NonFiniteError
+		if errors.As(err, &nonFinite) || errors.Is(err, context.Canceled) {
+			if f, ferr := s.TrainingCurves(st.ID); ferr == nil {
+				_ = n.show(f, nil) // the epochs finished before it stopped
+			}
+		}
+		if errors.Is(err, context.Canceled) {
+			return fmt.Errorf("%w\ninterrupted: the run keeps its last checkpoint; run the cell again to resume it", err)
+		}
+		return err
+	}
+	sum, err := s.RunSummary(st.ID)
+	if err != nil {
+		return err
+	}
+	showMarkdown(sum)
+	return n.show(s.TrainingCurves(st.ID))
+}
+
+// progress returns the training progress sink of step st and the function
+// to call when its training ends: in a live notebook, a progress bar and
+// curves updated in place (erased at the end, so the cell keeps only what
+// it displays next); headless (fer report, CI), nothing, so the executed
+// notebook keeps only the final state; outside a notebook, the study's text
+// lines (Study.Train).
+func (n *Notebook) progress(s *Study, st recipe.Step) (train.ProgressFunc, func()) {
+	switch {
+	case Interactive():
+		v := newLiveView(st.ID, s.Label())
+		return v.progress, v.close
+	case gonbui.IsNotebook || s.Log == nil:
+		return nil, func() {}
+	}
+	return train.TextProgress(s.Log, 30*time.Second), func() {}
 }
 
 // Run shows the summary of a step's run (epochs, time, best val, test)
@@ -305,7 +329,13 @@ func (n *Notebook) LearningRates(ids ...string) {
 // FinalTest shows a step's test accuracy and macro F1 with each test-time
 // augmentation (none, flip, ten crops).
 func (n *Notebook) FinalTest(id string) {
-	n.do(call("FinalTest", id), func(s *Study) error { s.ShowFinalTest(id); return nil })
+	n.do(call("FinalTest", id), func(s *Study) error {
+		t, err := s.FinalTestTable(id)
+		if err == nil {
+			showMarkdown(t)
+		}
+		return err
+	})
 }
 
 // PCA shows a step's penultimate features of train, val and test projected
@@ -378,7 +408,10 @@ const JupyterRootEnv = "GONB_JUPYTER_ROOT"
 func (n *Notebook) Predict(id string, files ...string) {
 	n.do(call("Predict", append([]any{id}, anys(files)...)...), func(s *Study) error {
 		if len(files) == 0 {
-			files = s.ExampleFiles(4)
+			var err error
+			if files, err = s.ExampleFiles(4); err != nil {
+				return err
+			}
 		}
 		files = inJupyterRoot(files, os.Getenv(JupyterRootEnv))
 		out, err := s.PredictFiles(id, files...)

@@ -1,8 +1,6 @@
 package fernb
 
 import (
-	"strings"
-
 	"github.com/fernb/fernb/fernb/data"
 	"github.com/fernb/fernb/plots"
 )
@@ -40,16 +38,4 @@ func sharpnessFigure(r *data.ConsistencyReport, label string) (*plots.Figure, er
 	f, err := plots.Histograms(names, samples, 40, "sharpness (mean |Laplacian| per image, 0-255 pixels)",
 		plots.Title("per-split sharpness"+label))
 	return named(f, err, "sharpness-histogram")
-}
-
-// ShowConsistency displays the split-consistency report (its warnings, or
-// that the splits agree) and the per-split sharpness histogram.
-func (s *Study) ShowConsistency() error {
-	r, err := s.Consistency()
-	if err != nil {
-		return err
-	}
-	showMarkdown("```\n" + strings.TrimRight(r.String(), "\n") + "\n```")
-	_, err = s.Show(sharpnessFigure(r, s.Label()))
-	return err
 }

@@ -2,7 +2,7 @@ package fernb
 
 // Consistency shows whether the data's splits look alike (pixel mean,
 // spread and sharpness against train's) and the per-split sharpness
-// histogram: see Study.ShowConsistency.
+// histogram (Study.Consistency, Study.SharpnessHistogram).
 func (n *Notebook) Consistency() {
 	n.do(call("Consistency"), func(s *Study) error {
 		r, err := s.Consistency()

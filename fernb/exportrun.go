@@ -1,4 +1,4 @@
-// Exporting the figures of a run, or of every run, to files.
+// Exporting the figures of every run to files.
 
 package fernb
 
@@ -41,12 +41,4 @@ func (s *Study) ExportAll() ([]string, error) {
 	}
 	p, err := withRun(s, trained[len(trained)-1], func(r *run.Handle) ([]string, error) { return r.SavePCA(s.PlotsDir) })
 	return append(paths, p...), err
-}
-
-// ExportRun saves the standard figures of one run (a step ID or a run folder
-// name in RunsDir) as PNG, SVG and PDF in the plots folder: curves, learning
-// rate, confusion matrix and per-class bars on test, the most confident
-// mistakes, Grad-CAM, and the PCA of its features on train, val and test.
-func (s *Study) ExportRun(id string) ([]string, error) {
-	return withRun(s, id, func(r *run.Handle) ([]string, error) { return r.Export(s.PlotsDir) })
 }

@@ -11,24 +11,7 @@ import (
 	"github.com/fernb/fernb/fernb/run"
 	"github.com/fernb/fernb/fernb/train"
 	"github.com/fernb/fernb/plots"
-	"github.com/fernb/fernb/plots/inline"
 )
-
-// Show displays a figure inline (in a notebook) and saves it as a PNG in the
-// study's plots folder, named after the figure. It takes the (figure, error)
-// pair the figure functions return: `s.Show(s.Curves("01", "02"))`. It
-// returns the PNG's path. Notebook cells use Notebook's methods, which also
-// keep the figure for Export.
-func (s *Study) Show(f *plots.Figure, err error) (string, error) {
-	if err != nil {
-		return "", err
-	}
-	path := filepath.Join(s.PlotsDir, f.Name+".png")
-	if err := f.Save(path); err != nil {
-		return "", err
-	}
-	return path, inline.Show(f)
-}
 
 // figName makes a file-name-safe figure name (run.FigName).
 func figName(parts ...string) string { return run.FigName(parts...) }

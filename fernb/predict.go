@@ -42,8 +42,11 @@ func (s *Study) PredictFiles(id string, files ...string) (string, error) {
 // ExampleFiles returns n image files to try PredictFiles on: test images of
 // the data set, or, for synthetic faces, PNG files written to the runs
 // folder.
-func (s *Study) ExampleFiles(n int) []string {
-	sp := Must(s.split("test"))
+func (s *Study) ExampleFiles(n int) ([]string, error) {
+	sp, err := s.split("test")
+	if err != nil {
+		return nil, err
+	}
 	var files []string
 	for i := 0; i < sp.Len() && len(files) < n; i += max(1, sp.Len()/n) {
 		if src := sp.Sources[i]; !s.Synthetic() && fileExists(src) {
@@ -52,11 +55,11 @@ func (s *Study) ExampleFiles(n int) []string {
 		}
 		p := filepath.Join(s.RunsDir, "examples", fmt.Sprintf("%s-%03d.png", data.Classes[sp.Labels[i]], i))
 		if err := writeGrayPNG(p, sp.Image(i)); err != nil {
-			panic(err)
+			return nil, err
 		}
 		files = append(files, p)
 	}
-	return files
+	return files, nil
 }
 
 func fileExists(p string) bool {

@@ -75,6 +75,3 @@ func resultsTable(rows []ResultRow) (*plots.Table, error) {
 	}
 	return t.Table()
 }
-
-// ShowResults displays ResultsTable; it panics on error.
-func (s *Study) ShowResults() { showMarkdown(Must(s.ResultsTable())) }

@@ -16,7 +16,6 @@ import (
 	"github.com/fernb/fernb/fernb/train"
 	"github.com/fernb/fernb/xla"
 	"github.com/gomlx/compute"
-	"github.com/janpfeifer/gonb/gonbui"
 )
 
 // Environment variables the study reads (fernb.sh and fer set them; see
@@ -32,7 +31,7 @@ const (
 
 // Study is the report's state: where the data is, at which scale the steps
 // run, and where runs and figures go. It is cheap to make: every notebook
-// cell opens it again (through Notebook, Open), and runs persist in run
+// cell opens it again (through OpenNotebook), and runs persist in run
 // folders, so a later cell reuses what an earlier one trained.
 type Study struct {
 	// Data says where the data comes from (Path "" for synthetic faces).
@@ -46,7 +45,8 @@ type Study struct {
 	PlotsDir string
 	// Backend is the backend request ("auto" unless $GOMLX_BACKEND).
 	Backend string
-	// Log receives progress text outside notebooks (default os.Stderr).
+	// Log receives Train's progress as text lines (OpenStudy sets
+	// os.Stderr; nil: none).
 	Log io.Writer
 
 	ds      *data.Dataset
@@ -140,11 +140,6 @@ func (s *Study) Dataset() (*data.Dataset, error) {
 	return ds, nil
 }
 
-// UseData makes the study use ds instead of loading its own data: for
-// example a run's recorded data (data.Record.Reload), so that its figures
-// show the images it was trained and validated on.
-func (s *Study) UseData(ds *data.Dataset) { s.ds = ds }
-
 // subset keeps stratified subsets of the splits at scales that ask for it.
 func (s *Study) subset(ds *data.Dataset) error {
 	pick := func(sp **data.Split, n int) error {
@@ -205,14 +200,20 @@ func (s *Study) Config(id string) (train.Config, error) {
 	if err != nil {
 		return train.Config{}, err
 	}
+	return s.config(st), nil
+}
+
+// config is the training configuration of the resolved step st.
+func (s *Study) config(st recipe.Step) train.Config {
 	c := s.Scale.Apply(st)
 	c.Backend = s.Backend
-	return c, nil
+	return c
 }
 
 // Train runs a step, or returns its finished run folder without retraining
-// (a run that stopped part-way resumes where it stopped). Progress shows
-// live in a notebook and as text lines elsewhere. An interrupt (os.Interrupt)
+// (a run that stopped part-way resumes where it stopped). Progress goes to
+// Log as text lines (one every 30 s and one per epoch; none when Log is
+// nil); Notebook.Train shows it live instead. An interrupt (os.Interrupt)
 // while it trains stops it between two steps with an error that wraps
 // context.Canceled; calling Train again resumes the run.
 func (s *Study) Train(id string) (*train.Result, error) {
@@ -220,10 +221,16 @@ func (s *Study) Train(id string) (*train.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := s.Config(st.ID)
-	if err != nil {
-		return nil, err
+	var progress train.ProgressFunc
+	if s.Log != nil {
+		progress = train.TextProgress(s.Log, 30*time.Second)
 	}
+	return s.fit(st, progress)
+}
+
+// fit trains the resolved step st (or reuses or resumes its run folder),
+// sending progress to progress (nil: none).
+func (s *Study) fit(st recipe.Step, progress train.ProgressFunc) (*train.Result, error) {
 	ds, err := s.trainingData(st)
 	if err != nil {
 		return nil, err
@@ -232,15 +239,13 @@ func (s *Study) Train(id string) (*train.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	progress, done := s.progress(st.ID)
 	opts := []train.Option{train.WithBackend(b), train.WithProgress(progress), train.WithResume()}
 	// An interrupt (Ctrl-C; GoNB's "interrupt the kernel", which then kills
 	// the cell after 5 s) stops the training between two steps: the run
 	// keeps its last checkpoint, and the next Train resumes it.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	res, err := train.Fit(ctx, cfg, ds, s.RunDir(st.ID), opts...)
+	res, err := train.Fit(ctx, s.config(st), ds, s.RunDir(st.ID), opts...)
 	stop()
-	done()
 	if err != nil {
 		return res, fmt.Errorf("step %s: %w", st.ID, err)
 	}
@@ -275,27 +280,6 @@ func (s *Study) runName(id string) (string, error) {
 		return id, nil
 	}
 	return "", err
-}
-
-// progress returns the training progress sink and the function to call when
-// the training ends: in a live notebook, a progress bar and curves updated
-// in place (erased at the end, so the cell keeps only what it displays
-// next); headless (fer report, CI), nothing, so the executed notebook keeps
-// only the final state; outside a notebook, text lines (one every 30 s and
-// one per epoch).
-func (s *Study) progress(id string) (train.ProgressFunc, func()) {
-	switch {
-	case Interactive():
-		v := newLiveView(stepID(id), s.Label())
-		return v.progress, v.close
-	case gonbui.IsNotebook:
-		return nil, func() {}
-	}
-	w := s.Log
-	if w == nil {
-		w = os.Stderr
-	}
-	return train.TextProgress(w, 30*time.Second), func() {}
 }
 
 // compute returns the study's backend, created on first use and shared by

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/fernb/fernb/fernb/data"
+	"github.com/fernb/fernb/plots"
 )
 
 // quickStudy returns a Study at the quick scale on synthetic faces, with its
@@ -46,17 +47,26 @@ func TestStudyTrainReuseAndFigures(t *testing.T) {
 	if !again.Reused {
 		t.Error("second Train retrained instead of reusing the run folder")
 	}
+	// save shows a figure the way a notebook cell does outside a notebook,
+	// which saves its PNG in the plots folder, and returns the PNG's path.
+	n := &Notebook{Study: s, SessionDir: t.TempDir()}
+	save := func(f *plots.Figure, err error) (string, error) {
+		if err := n.show(f, err); err != nil {
+			return "", err
+		}
+		return filepath.Join(s.PlotsDir, f.Name+".png"), nil
+	}
 	for name, fig := range map[string]func() (string, error){
-		"curves": func() (string, error) { return s.Show(s.Curves("00")) },
-		"lr":     func() (string, error) { return s.Show(s.LearningRates("00")) },
-		"dist":   func() (string, error) { return s.Show(s.ClassDistribution()) },
-		"faces":  func() (string, error) { return s.Show(s.SampleFaces(4)) },
-		"aug":    func() (string, error) { return s.Show(s.AugmentationPreview("06", 0, 8)) },
-		"conf":   func() (string, error) { return s.Show(s.ConfusionMatrix("00", "test")) },
-		"class":  func() (string, error) { return s.Show(s.PerClass("00", "val")) },
-		"wrong":  func() (string, error) { return s.Show(s.Misclassified("00", "test", 6)) },
-		"cam":    func() (string, error) { return s.Show(s.GradCAM("00", "test", 7)) },
-		"table":  func() (string, error) { return s.Show(s.ResultsFigure()) },
+		"curves": func() (string, error) { return save(s.Curves("00")) },
+		"lr":     func() (string, error) { return save(s.LearningRates("00")) },
+		"dist":   func() (string, error) { return save(s.ClassDistribution()) },
+		"faces":  func() (string, error) { return save(s.SampleFaces(4)) },
+		"aug":    func() (string, error) { return save(s.AugmentationPreview("06", 0, 8)) },
+		"conf":   func() (string, error) { return save(s.ConfusionMatrix("00", "test")) },
+		"class":  func() (string, error) { return save(s.PerClass("00", "val")) },
+		"wrong":  func() (string, error) { return save(s.Misclassified("00", "test", 6)) },
+		"cam":    func() (string, error) { return save(s.GradCAM("00", "test", 7)) },
+		"table":  func() (string, error) { return save(s.ResultsFigure()) },
 	} {
 		p, err := fig()
 		if err != nil {
@@ -122,7 +132,11 @@ func TestStudyResultsExportPredict(t *testing.T) {
 	if m3, err := s.Evaluate("00", "test", "none"); err != nil || m3.Accuracy != m1.Accuracy {
 		t.Errorf("served a cache made on other data: accuracy %v, want %v (%v)", m3.Accuracy, m1.Accuracy, err)
 	}
-	out, err := s.PredictFiles("00", s.ExampleFiles(3)...)
+	files, err := s.ExampleFiles(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.PredictFiles("00", files...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,8 +181,5 @@ func TestStudyConsistency(t *testing.T) {
 	}
 	if f.Name != "sharpness-histogram" {
 		t.Errorf("figure name %q", f.Name)
-	}
-	if err := s.ShowConsistency(); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -48,17 +48,18 @@ func (s *Study) RunSummary(id string) (string, error) {
 		st.ID, st.Title, len(res.History), eval.Duration(secs), reused, pct(bv), seen, at, pct(m.Accuracy), pct(st.StudyVal), pct(st.StudyTest)), nil
 }
 
-// ShowRun displays RunSummary; it panics on error (for notebook cells).
-func (s *Study) ShowRun(id string) { showMarkdown(Must(s.RunSummary(id))) }
-
-// ShowFinalTest displays a step's test accuracy with each test-time
-// augmentation: none, horizontal flip, ten crops.
-func (s *Study) ShowFinalTest(id string) {
+// FinalTestTable returns a step's test accuracy and macro F1 with each
+// test-time augmentation (none, horizontal flip, ten crops) as a Markdown
+// table.
+func (s *Study) FinalTestTable(id string) (string, error) {
 	var b strings.Builder
 	b.WriteString("| test-time augmentation | test accuracy | macro F1 |\n|---|---|---|\n")
 	for _, tta := range []string{eval.TTANone, eval.TTAFlip, eval.TTATenCrop} {
-		m := Must(s.Evaluate(id, "test", tta))
+		m, err := s.Evaluate(id, "test", tta)
+		if err != nil {
+			return "", err
+		}
 		fmt.Fprintf(&b, "| %s | %s | %.3f |\n", tta, pct(m.Accuracy), m.MacroF1)
 	}
-	showMarkdown(b.String())
+	return b.String(), nil
 }

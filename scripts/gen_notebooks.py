@@ -286,7 +286,7 @@ WITH_CONSISTENCY = True
 
 
 def consistency_cells():
-    """The data section's split-consistency check (fernb's ShowConsistency)."""
+    """The data section's split-consistency check (fernb's Notebook.Consistency)."""
     if not WITH_CONSISTENCY:
         return []
     return [md("""
