@@ -152,7 +152,7 @@ func barFigure(spec barSpec, cfg *config) (*Figure, error) {
 		b.values = append(b.values, grp.Values)
 		b.colors = append(b.colors, cols)
 	}
-	percent := cfg.percent || (!spec.integer && len(all) > 0 && allFractions(all))
+	percent := !spec.integer && len(all) > 0 && allFractions(all)
 	switch {
 	case spec.integer:
 		b.format = func(v float64) string { return fmt.Sprintf("%.0f", v) }
@@ -189,9 +189,7 @@ func barFigure(spec barSpec, cfg *config) (*Figure, error) {
 	valAxis.Min = 0
 	if percent {
 		valAxis.Tick.Marker = percentTicks{}
-		if !cfg.percent || allFractions(all) {
-			valAxis.Max = 1
-		}
+		valAxis.Max = 1
 	}
 	// Leave room for value labels beyond the longest bar.
 	if b.labels && len(all) > 0 {

@@ -118,8 +118,7 @@ func rowShares(counts [][]int, classes []string) ([][]float64, error) {
 
 // ConfusionMatrix draws counts[true][predicted] as a heatmap coloured by the
 // row-normalised fraction (recall per true class) on ColorBrewer's Blues,
-// each cell annotated with its count and row percentage (ValueLabels(false)
-// removes them). Class names label both axes; true classes run top to
+// each cell annotated with its count and row percentage. Class names label both axes; true classes run top to
 // bottom.
 func ConfusionMatrix(counts [][]int, classes []string, opts ...Option) (*Figure, error) {
 	cfg := newConfig(opts)

@@ -38,8 +38,9 @@ func TestSharePalette(t *testing.T) {
 // darkest blue and the rest in the lightest, and its labels are white on the
 // diagonal (share 1) and black off it (share 0).
 func TestConfusionCells(t *testing.T) {
+	noValueLabels := func(c *config) { c.valueLabels = false } // plain cells to count colours on
 	counts := [][]int{{10, 0}, {0, 10}}
-	f, err := ConfusionMatrix(counts, []string{"a", "b"}, ValueLabels(false), Size(2, 2))
+	f, err := ConfusionMatrix(counts, []string{"a", "b"}, noValueLabels, Size(2, 2))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,17 +19,14 @@ type config struct {
 	title         string
 	width, height float64 // inches, 0 = figure default
 	dpi           int
-	fontSize      float64
+	fontSize      float64 // base font size in points: titles one larger, tick labels one smaller
 	maxPoints     int
 	seed          uint64
 	columns       int
 	rowLabels     []string
 	logY          bool
 	alpha         float64
-	xLabel        string
-	yLabel        string
-	valueLabels   bool
-	percent       bool
+	valueLabels   bool // numbers on bars and cells (on; tests turn them off)
 	epochX        bool // whole-epoch x ticks (set by LRSchedule)
 }
 
@@ -39,9 +36,6 @@ func newConfig(opts []Option) *config {
 		if o != nil {
 			o(c)
 		}
-	}
-	if c.fontSize <= 0 {
-		c.fontSize = 10
 	}
 	return c
 }
@@ -69,10 +63,6 @@ func Size(widthIn, heightIn float64) Option {
 // DPI sets the PNG resolution used when saving (default 300).
 func DPI(dpi int) Option { return func(c *config) { c.dpi = dpi } }
 
-// FontSize sets the base font size in points (default 10; titles are one
-// point larger, tick labels one point smaller).
-func FontSize(pt float64) Option { return func(c *config) { c.fontSize = pt } }
-
 // MaxPoints limits scatter plots to n points chosen deterministically from
 // seed (0 = all points).
 func MaxPoints(n int, seed uint64) Option {
@@ -91,18 +81,6 @@ func LogY() Option { return func(c *config) { c.logY = true } }
 
 // Alpha sets the heatmap opacity of HeatmapOverlay (default 0.45).
 func Alpha(a float64) Option { return func(c *config) { c.alpha = a } }
-
-// AxisLabels overrides the x and y axis labels (an empty string keeps the
-// default).
-func AxisLabels(x, y string) Option { return func(c *config) { c.xLabel, c.yLabel = x, y } }
-
-// ValueLabels turns the numbers written on bars and cells on or off
-// (default on).
-func ValueLabels(on bool) Option { return func(c *config) { c.valueLabels = on } }
-
-// Percent tells bar charts that values are fractions in [0,1] to be shown as
-// percentages.
-func Percent() Option { return func(c *config) { c.percent = true } }
 
 var (
 	white = color.White
@@ -183,12 +161,6 @@ func newPlot(cfg *config, title, xLabel, yLabel string) *plot.Plot {
 		ax.Tick.Label.Font = font.From(sansFont, font.Length(fs-1))
 		ax.Tick.Length = vg.Points(3)
 		ax.Padding = vg.Points(2)
-	}
-	if cfg.xLabel != "" {
-		xLabel = cfg.xLabel
-	}
-	if cfg.yLabel != "" {
-		yLabel = cfg.yLabel
 	}
 	p.X.Label.Text = xLabel
 	p.Y.Label.Text = yLabel

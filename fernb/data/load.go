@@ -96,9 +96,6 @@ func WithCacheDir(dir string) Option { return func(o *options) { o.cacheDir = di
 // WithoutCache neither reads nor writes the binary cache.
 func WithoutCache() Option { return func(o *options) { o.noCache = true } }
 
-// WithWorkers sets the number of decoding goroutines (default GOMAXPROCS).
-func WithWorkers(n int) Option { return func(o *options) { o.workers = n } }
-
 // WithProgress reports decoding progress, with an ETA, to w.
 func WithProgress(w io.Writer) Option { return func(o *options) { o.progress = w } }
 
