@@ -139,14 +139,11 @@ func (s *Study) Curves(ids ...string) (*plots.Figure, error) {
 	}
 	var hs []plots.History
 	for i, r := range res {
-		hs = append(hs, HistoryOf(names[i], r.History))
+		hs = append(hs, run.HistoryOf(names[i], r.History))
 	}
 	f, err := plots.Curves(hs, plots.Title("training curves"+s.Label()))
 	return named(f, err, figName("curves", strings.Join(names, "+")))
 }
-
-// HistoryOf converts a run's history to the plots package's form.
-func HistoryOf(name string, h []train.Epoch) plots.History { return run.HistoryOf(name, h) }
 
 // LearningRates draws the learning rate per epoch of one or more steps.
 func (s *Study) LearningRates(ids ...string) (*plots.Figure, error) {

@@ -17,7 +17,7 @@ import (
 // metrics are cached in the run folder (eval-<split>-<tta>-<data key>.json),
 // keyed by the checkpoint and by the content of the split scored, and
 // reused while both are unchanged; the per-image predictions are not cached
-// (see EvaluateFull).
+// (see evaluateFull).
 func (r *Handle) Evaluate(split, tta string) (eval.Metrics, error) {
 	if tta == "" {
 		tta = eval.TTANone
@@ -38,7 +38,7 @@ func (r *Handle) Evaluate(split, tta string) (eval.Metrics, error) {
 	if b, err := os.ReadFile(cache); err == nil && json.Unmarshal(b, &cached) == nil && cached.Stamp == stamp && stamp != "" && cached.Data == dataKey {
 		return cached.Metrics, nil
 	}
-	rep, err := r.EvaluateFull(split, tta)
+	rep, err := r.evaluateFull(split, tta)
 	if err != nil {
 		return eval.Metrics{}, err
 	}
@@ -62,9 +62,9 @@ func checkpointStamp(dir string) string {
 	return strings.Join(parts, ",")
 }
 
-// EvaluateFull evaluates the best checkpoint on a split, with per-image
+// evaluateFull evaluates the best checkpoint on a split, with per-image
 // predictions (not cached).
-func (r *Handle) EvaluateFull(split, tta string) (*eval.Report, error) {
+func (r *Handle) evaluateFull(split, tta string) (*eval.Report, error) {
 	sp, m, err := r.bestOn(split)
 	if err != nil {
 		return nil, err

@@ -104,7 +104,7 @@ func (r *Handle) PerClass(split string) (*plots.Figure, error) {
 // wrong, most confident mistakes first, captioned with true and predicted
 // class.
 func (r *Handle) Misclassified(split string, n int) (*plots.Figure, error) {
-	rep, err := r.EvaluateFull(split, eval.TTANone)
+	rep, err := r.evaluateFull(split, eval.TTANone)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +170,7 @@ func (r *Handle) GradCAM(split string, n int) (*plots.Figure, error) {
 			break
 		}
 	}
-	imgs, heats, err := GradCAMOverlays(m, sp, idx, func(i int, h eval.Heatmap) string {
+	imgs, heats, err := gradCAMOverlays(m, sp, idx, func(i int, h eval.Heatmap) string {
 		return fmt.Sprintf("true: %s\npred: %s %.0f%%", data.Classes[sp.Labels[i]], data.Classes[h.Class], 100*h.Probs[h.Class])
 	})
 	if err != nil {
@@ -181,10 +181,10 @@ func (r *Handle) GradCAM(split string, n int) (*plots.Figure, error) {
 	return named(f, err, FigName("gradcam", r.FigID, split))
 }
 
-// GradCAMOverlays computes the Grad-CAM maps of model m over faces idx of
+// gradCAMOverlays computes the Grad-CAM maps of model m over faces idx of
 // split sp (predicted class) and returns the faces, captioned by caption,
 // with their heat maps, ready for plots.HeatmapOverlay.
-func GradCAMOverlays(m *train.Model, sp *data.Split, idx []int, caption func(i int, h eval.Heatmap) string) ([]plots.Image, []plots.Heatmap, error) {
+func gradCAMOverlays(m *train.Model, sp *data.Split, idx []int, caption func(i int, h eval.Heatmap) string) ([]plots.Image, []plots.Heatmap, error) {
 	maps, err := eval.GradCAM(m, m.Images(sp, idx), nil)
 	if err != nil {
 		return nil, nil, err
@@ -223,7 +223,7 @@ func (r *Handle) GradCAMFigure(m *train.Model, split string, sp *data.Split, idx
 			return nil, fmt.Errorf("face %d out of range [0, %d) of %s", i, sp.Len(), split)
 		}
 	}
-	imgs, heats, err := GradCAMOverlays(m, sp, idx, func(i int, h eval.Heatmap) string {
+	imgs, heats, err := gradCAMOverlays(m, sp, idx, func(i int, h eval.Heatmap) string {
 		return fmt.Sprintf("#%d true: %s\npred: %s %.0f%%", i, data.Classes[sp.Labels[i]], data.Classes[h.Class], 100*h.Probs[h.Class])
 	})
 	if err != nil {
