@@ -221,7 +221,7 @@ RACE_PACKAGES="./fernb/data ./fernb/augment ./fernb/pca ./plots"
 # fernb/run runs whole (35 s).
 RACE_XLA_PACKAGES="./fernb/train ./fernb"
 RACE_XLA_TESTS='^(TestModelConcurrent|TestTrainingLoopConcurrent|TestLiveViewConcurrent|TestShownListConcurrent)$'
-FUZZ_TARGETS="fernb/data:FuzzParseCSV fernb/data:FuzzDecodeImage fernb/data:FuzzParseCache fernb/train:FuzzParseCheckpoint fernb/train:FuzzDecodeRunJSON"
+FUZZ_TARGETS="fernb/data:FuzzParseCSV fernb/data:FuzzDecodeImage fernb/data:FuzzParseCache fernb/checkpoint:FuzzParseCheckpoint fernb/train:FuzzDecodeRunJSON"
 # The smoke runs a count of inputs, not a duration: a duration -fuzztime can
 # fail with a bare "context deadline exceeded" and no crasher when the
 # deadline races a worker (Go's fuzz coordinator, golang/go#75804, fixed in

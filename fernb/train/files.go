@@ -3,8 +3,6 @@ package train
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,7 +15,7 @@ import (
 	"time"
 
 	"github.com/fernb/fernb/fernb/atomicfile"
-	"github.com/gomlx/compute/dtypes"
+	"github.com/fernb/fernb/fernb/checkpoint"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -107,27 +105,9 @@ func decodeJSON(path string, b []byte, v any) error {
 	return nil
 }
 
-// Checkpoint file format: the magic line, a little-endian uint64 header
-// length, the JSON header, the variables' raw little-endian bytes one after
-// the other in header order, and the SHA-256 of all the preceding bytes.
-const ckptMagic = "FERNB-CHECKPOINT-1\n"
-
-// ckptHeader is a checkpoint's JSON header.
-type ckptHeader struct {
-	State State     `json:"state"`
-	Vars  []ckptVar `json:"vars"`
-}
-
-type ckptVar struct {
-	Path      string `json:"path"`
-	DType     string `json:"dtype"`
-	Dims      []int  `json:"dims"`
-	Bytes     int64  `json:"bytes"`
-	Trainable bool   `json:"trainable"`
-}
-
-// State is the training state stored in checkpoint-last: where the run
-// stands and what it has measured so far.
+// State is the training state a run stores in its checkpoints (the
+// checkpoint header's state, see fernb/checkpoint): where the run stands
+// and what it has measured so far.
 type State struct {
 	// EpochsDone is the number of completed epochs.
 	EpochsDone int `json:"epochs_done"`
@@ -144,163 +124,41 @@ type State struct {
 }
 
 // saveCheckpoint writes the variables of store (all of them, or only the
-// model's when modelOnly) and state to path, atomically.
+// model's when modelOnly) and state to path as a checkpoint, atomically
+// (through writeAtomic, whose test hooks the fault-injection tests use).
 func saveCheckpoint(path string, store *model.Store, state State, modelOnly bool) error {
-	type entry struct {
-		v    *model.Variable
-		meta ckptVar
+	var keep func(string) bool
+	if modelOnly {
+		keep = func(p string) bool { return strings.HasPrefix(p, "/"+ModelScope+"/") }
 	}
-	var entries []entry
-	for v := range store.IterVariables() {
-		if modelOnly && !strings.HasPrefix(v.Path(), "/"+ModelScope+"/") {
-			continue
-		}
-		sh := v.Shape()
-		entries = append(entries, entry{v, ckptVar{Path: v.Path(), DType: sh.DType.String(), Dims: slices.Clone(sh.Dimensions), Bytes: int64(sh.ByteSize()), Trainable: v.Trainable}})
-	}
-	slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.meta.Path, b.meta.Path) })
-	h := ckptHeader{State: state}
-	for _, e := range entries {
-		h.Vars = append(h.Vars, e.meta)
-	}
-	hb, err := json.Marshal(h)
+	vars, err := checkpoint.FromStore(store, keep)
 	if err != nil {
 		return err
 	}
-	return writeAtomic(path, func(w io.Writer) error {
-		sum := sha256.New()
-		mw := io.MultiWriter(w, sum)
-		if _, err := io.WriteString(mw, ckptMagic); err != nil {
-			return err
-		}
-		if err := binary.Write(mw, binary.LittleEndian, uint64(len(hb))); err != nil {
-			return err
-		}
-		if _, err := mw.Write(hb); err != nil {
-			return err
-		}
-		for _, e := range entries {
-			t, err := e.v.Value()
-			if err != nil {
-				return fmt.Errorf("variable %s: %w", e.meta.Path, err)
-			}
-			var werr error
-			if err := t.ConstBytes(func(b []byte) { _, werr = mw.Write(b) }); err != nil {
-				return fmt.Errorf("variable %s: %w", e.meta.Path, err)
-			}
-			if werr != nil {
-				return werr
-			}
-		}
-		_, err := w.Write(sum.Sum(nil))
-		return err
-	})
+	return writeAtomic(path, func(w io.Writer) error { return checkpoint.Encode(w, vars, state) })
 }
 
-// ckptDTypes are the element types a checkpoint may hold (whole bytes).
-var ckptDTypes = map[dtypes.DType]bool{
-	dtypes.Bool: true, dtypes.Int8: true, dtypes.Int16: true, dtypes.Int32: true, dtypes.Int64: true,
-	dtypes.Uint8: true, dtypes.Uint16: true, dtypes.Uint32: true, dtypes.Uint64: true,
-	dtypes.Float16: true, dtypes.BFloat16: true, dtypes.Float32: true, dtypes.Float64: true,
-}
-
-// errCorrupt marks a checkpoint that fails its checks.
-var errCorrupt = errors.New("corrupt checkpoint")
-
-// loadCheckpoint reads and verifies a checkpoint, returning its state and
-// variable values (path -> local tensor) with their trainable flags.
+// loadCheckpoint reads and verifies a checkpoint (checkpoint.Read, the
+// state strictly a State) and checks its state, returning the state and
+// the variables' values (path -> local tensor) and trainable flags.
 func loadCheckpoint(path string) (State, map[string]*tensors.Tensor, map[string]bool, error) {
-	b, err := os.ReadFile(path)
+	var st State
+	c, err := checkpoint.Read(path, &st)
 	if err != nil {
 		return State{}, nil, nil, err
 	}
-	return parseCheckpoint(path, b)
+	if err := st.check(); err != nil {
+		return State{}, nil, nil, fmt.Errorf("%s: %w: %v", path, checkpoint.ErrCorrupt, err)
+	}
+	return st, c.Values(), c.Trainable(), nil
 }
 
-// parseCheckpoint verifies and decodes the content b of checkpoint file path.
-func parseCheckpoint(path string, b []byte) (State, map[string]*tensors.Tensor, map[string]bool, error) {
-	fail := func(format string, args ...any) (State, map[string]*tensors.Tensor, map[string]bool, error) {
-		return State{}, nil, nil, fmt.Errorf("%s: %w: %s", path, errCorrupt, fmt.Sprintf(format, args...))
+// check reports a state whose counts contradict each other.
+func (st State) check() error {
+	if st.EpochsDone < 0 || st.EpochsDone != len(st.History) || st.BestEpoch < 0 || st.BestEpoch > st.EpochsDone {
+		return fmt.Errorf("state: %d epochs done, %d in its history, best epoch %d", st.EpochsDone, len(st.History), st.BestEpoch)
 	}
-	if len(b) < len(ckptMagic)+8+sha256.Size || string(b[:len(ckptMagic)]) != ckptMagic {
-		return fail("not a fernb checkpoint (bad magic or too short: %d bytes)", len(b))
-	}
-	body, sum := b[:len(b)-sha256.Size], b[len(b)-sha256.Size:]
-	if got := sha256.Sum256(body); !bytes.Equal(got[:], sum) {
-		return fail("checksum mismatch (truncated or damaged file)")
-	}
-	p := len(ckptMagic)
-	hl := binary.LittleEndian.Uint64(body[p:])
-	p += 8
-	if hl > uint64(len(body)-p) {
-		return fail("header length %d beyond file end", hl)
-	}
-	h, err := parseHeader(body[p : p+int(hl)])
-	if err != nil {
-		return fail("header: %v", err)
-	}
-	p += int(hl)
-	if st := h.State; st.EpochsDone < 0 || st.EpochsDone != len(st.History) || st.BestEpoch < 0 || st.BestEpoch > st.EpochsDone {
-		return fail("state: %d epochs done, %d in its history, best epoch %d", st.EpochsDone, len(st.History), st.BestEpoch)
-	}
-	values := make(map[string]*tensors.Tensor, len(h.Vars))
-	trainable := make(map[string]bool, len(h.Vars))
-	for _, v := range h.Vars {
-		dt, err := dtypes.DTypeString(v.DType)
-		if err != nil {
-			return fail("variable %s: dtype %q: %v", v.Path, v.DType, err)
-		}
-		if _, dup := values[v.Path]; dup || !strings.HasPrefix(v.Path, "/") {
-			return fail("variable %q: duplicate or not an absolute path", v.Path)
-		}
-		if !ckptDTypes[dt] {
-			return fail("variable %s: unsupported dtype %q", v.Path, v.DType)
-		}
-		// The element count must fit the file before a shape is made of it.
-		left := int64(len(body) - p)
-		n := int64(1)
-		for _, d := range v.Dims {
-			if d < 0 || (d > 0 && n > left/int64(d)) {
-				return fail("variable %s: dimensions %v do not fit the file", v.Path, v.Dims)
-			}
-			n *= int64(d)
-		}
-		sh := shapes.Make(dt, v.Dims...)
-		if n*int64(dt.Size()) != v.Bytes || int64(sh.ByteSize()) != v.Bytes || v.Bytes > left {
-			return fail("variable %s: %d bytes do not fit shape %s or the file", v.Path, v.Bytes, sh)
-		}
-		t := tensors.FromShape(sh)
-		data := body[p : p+int(v.Bytes)]
-		if err := t.MutableBytes(func(dst []byte) { copy(dst, data) }); err != nil {
-			return fail("variable %s: %v", v.Path, err)
-		}
-		p += int(v.Bytes)
-		values[v.Path] = t
-		trainable[v.Path] = v.Trainable
-	}
-	if p != len(body) {
-		return fail("%d unexpected bytes after the variables", len(body)-p)
-	}
-	return h.State, values, trainable, nil
-}
-
-// parseHeader decodes a checkpoint's JSON header strictly: one JSON object
-// of ckptHeader's form, no unknown field (at any depth), no value of another
-// type, nothing after it.
-func parseHeader(b []byte) (ckptHeader, error) {
-	var h ckptHeader
-	if len(b) == 0 || b[0] != '{' {
-		return h, errors.New("not a JSON object")
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&h); err != nil {
-		return h, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return h, errors.New("unexpected data after the JSON object")
-	}
-	return h, nil
+	return nil
 }
 
 // restoreStore creates a store holding the checkpoint's variables.
@@ -380,10 +238,10 @@ func verifyFinished(r *Result) error {
 		switch {
 		case file == CheckpointLast && (st.EpochsDone != r.Status.EpochsDone || st.EpochsDone != len(r.History)):
 			return fail(file, fmt.Errorf("%w: it holds epoch %d, while %s says %d and %s records %d",
-				errCorrupt, st.EpochsDone, StatusFile, r.Status.EpochsDone, HistoryFile, len(r.History)))
+				checkpoint.ErrCorrupt, st.EpochsDone, StatusFile, r.Status.EpochsDone, HistoryFile, len(r.History)))
 		case file == CheckpointBest && st.BestEpoch != r.Status.BestEpoch:
 			return fail(file, fmt.Errorf("%w: it holds epoch %d, while %s says the best is %d",
-				errCorrupt, st.BestEpoch, StatusFile, r.Status.BestEpoch))
+				checkpoint.ErrCorrupt, st.BestEpoch, StatusFile, r.Status.BestEpoch))
 		}
 	}
 	return nil

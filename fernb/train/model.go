@@ -40,10 +40,11 @@ type Model struct {
 // backend, which must stay open while the model is used. Loading is strict:
 // a checkpoint whose variables are not exactly those the run's graph
 // creates (a missing or unexpected variable, or another shape) is a
-// *VariablesError naming them. For checkpoint-best that is the network's
-// inference graph; for checkpoint-last the training step's (the network,
-// the state of the run's optimizer and the random-number state), whose
-// variables outside the network are checked, then left out of the Model.
+// *checkpoint.VariablesError naming them. For checkpoint-best that is the
+// network's inference graph; for checkpoint-last the training step's (the
+// network, the state of the run's optimizer and the random-number state),
+// whose variables outside the network are checked, then left out of the
+// Model.
 func (r *Result) Load(backend compute.Backend, which string) (*Model, error) {
 	var file string
 	switch which {

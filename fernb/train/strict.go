@@ -2,9 +2,8 @@ package train
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 
+	"github.com/fernb/fernb/fernb/checkpoint"
 	"github.com/fernb/fernb/fernb/data"
 	fxla "github.com/fernb/fernb/xla"
 	"github.com/gomlx/compute/dtypes"
@@ -14,65 +13,11 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 )
 
-// VariablesError reports a checkpoint whose variables are not those the
-// run's network (and, for checkpoint-last, its optimizer) creates: loading it
-// would leave some layers freshly initialised or ignore stored weights, so
-// it is refused, as PyTorch's load_state_dict(strict=True) does.
-type VariablesError struct {
-	// File is the checkpoint file.
-	File string
-	// Missing are variables the graph creates that the file lacks;
-	// Unexpected are variables of the file the graph does not create;
-	// Mismatched describe variables whose shape differs ("path: file
-	// shape, graph shape").
-	Missing, Unexpected, Mismatched []string
-}
-
-func (e *VariablesError) Error() string {
-	var parts []string
-	for _, p := range []struct {
-		what  string
-		names []string
-	}{{"missing", e.Missing}, {"unexpected", e.Unexpected}, {"shape mismatch", e.Mismatched}} {
-		if len(p.names) == 0 {
-			continue
-		}
-		names := p.names
-		more := ""
-		if len(names) > 8 {
-			names, more = names[:8], fmt.Sprintf(" and %d more", len(p.names)-8)
-		}
-		parts = append(parts, fmt.Sprintf("%s %d (%s%s)", p.what, len(p.names), strings.Join(names, ", "), more))
-	}
-	return fmt.Sprintf("%s does not hold the variables of this run's model: %s", e.File, strings.Join(parts, "; "))
-}
-
 // checkVariables compares a checkpoint's variables (values) with those the
-// graph creates (want: path -> shape) and returns a *VariablesError naming
-// every difference, or nil.
+// graph creates (want: path -> shape): checkpoint.Check, a
+// *checkpoint.VariablesError naming every difference, or nil.
 func checkVariables(file string, values map[string]*tensors.Tensor, want map[string]shapes.Shape) error {
-	e := &VariablesError{File: file}
-	for p, sh := range want {
-		t, ok := values[p]
-		switch {
-		case !ok:
-			e.Missing = append(e.Missing, p)
-		case !t.Shape().Equal(sh):
-			e.Mismatched = append(e.Mismatched, fmt.Sprintf("%s: %s in the file, %s in the graph", p, t.Shape(), sh))
-		}
-	}
-	for p := range values {
-		if _, ok := want[p]; !ok {
-			e.Unexpected = append(e.Unexpected, p)
-		}
-	}
-	if len(e.Missing)+len(e.Unexpected)+len(e.Mismatched) == 0 {
-		return nil
-	}
-	slices.Sort(e.Missing)
-	slices.Sort(e.Unexpected)
-	slices.Sort(e.Mismatched)
-	return e
+	return checkpoint.Check(file, checkpoint.Shapes(values), want)
 }
 
 // graphVariables returns the variables (path -> shape) that the graph of

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fernb/fernb/fernb/checkpoint"
 	"github.com/fernb/fernb/fernb/models"
 	"github.com/fernb/fernb/xla/xlatest"
 	"github.com/gomlx/compute"
@@ -270,8 +271,8 @@ func TestAtomicWrite(t *testing.T) {
 	} {
 		p := filepath.Join(dir, name)
 		os.WriteFile(p, bad, 0o644)
-		if _, _, _, err := loadCheckpoint(p); !errors.Is(err, errCorrupt) {
-			t.Errorf("%s checkpoint: error %v, want errCorrupt", name, err)
+		if _, _, _, err := loadCheckpoint(p); !errors.Is(err, checkpoint.ErrCorrupt) {
+			t.Errorf("%s checkpoint: error %v, want checkpoint.ErrCorrupt", name, err)
 		}
 	}
 	// A failure while writing a checkpoint (disk full after 40 bytes) keeps
