@@ -20,13 +20,14 @@ import (
 
 // The golden files were written by fernb/train's saveCheckpoint before the
 // format moved to this package (a training state of two epochs, five
-// variables of four element types including a scalar; best.ckpt holds the
-// /model/ ones alone). Their hashes pin the format: existing run folders
-// must keep loading, and a new checkpoint of the same content must be the
-// same bytes.
+// variables of four element types including a scalar;
+// checkpoint-best.golden holds the /model/ ones alone). Their hashes pin
+// the format: existing run folders must keep loading, and a new checkpoint
+// of the same content must be the same bytes. (Not named *.ckpt, which
+// .gitignore leaves out.)
 var golden = map[string]string{
-	"last.ckpt": "6c25a2a0e944e1bf95274599ed15026cb4c51cb48f8e7e4ca9ce432fc3e1709d",
-	"best.ckpt": "a0c1cf09538783a463611203a38cfffa91f978d9afc2da74abd2f6f14754652b",
+	"checkpoint-last.golden": "6c25a2a0e944e1bf95274599ed15026cb4c51cb48f8e7e4ca9ce432fc3e1709d",
+	"checkpoint-best.golden": "a0c1cf09538783a463611203a38cfffa91f978d9afc2da74abd2f6f14754652b",
 }
 
 // TestGolden: the golden checkpoints read back to their values, and
@@ -60,7 +61,7 @@ func TestGolden(t *testing.T) {
 				t.Errorf("state %+v", st)
 			}
 			want := []string{"/model/bf", "/model/bn/mean", "/model/dense/weights", "/optimizer/step", "/rng/state"}
-			if name == "best.ckpt" {
+			if name == "checkpoint-best.golden" {
 				want = want[:3]
 			}
 			var paths []string
@@ -77,7 +78,7 @@ func TestGolden(t *testing.T) {
 			if sh := vals["/model/bf"].Shape(); sh.DType != dtypes.BFloat16 || sh.Size() != 3 {
 				t.Errorf("/model/bf: %s", sh)
 			}
-			if name == "last.ckpt" {
+			if name == "checkpoint-last.golden" {
 				if v := tensors.ToScalar[int64](vals["/optimizer/step"]); v != 7 {
 					t.Errorf("/optimizer/step = %d", v)
 				}
@@ -153,7 +154,7 @@ func TestStoreRoundTrip(t *testing.T) {
 // TestCorrupt: a damaged file is an error wrapping ErrCorrupt that names
 // the file, from Read and Verify alike.
 func TestCorrupt(t *testing.T) {
-	good, err := os.ReadFile(filepath.Join("testdata", "last.ckpt"))
+	good, err := os.ReadFile(filepath.Join("testdata", "checkpoint-last.golden"))
 	if err != nil {
 		t.Fatal(err)
 	}
