@@ -2,6 +2,7 @@ package recipe
 
 import (
 	"encoding/json"
+	"math"
 	"os/exec"
 	"strings"
 	"testing"
@@ -133,7 +134,9 @@ func TestScaleWarmup(t *testing.T) {
 }
 
 // TestForSynthetic checks the scale a study gets on the synthetic faces:
-// batch SyntheticBatchSize for every step at short and cpu, nothing else
+// batch SyntheticBatchSize for every step at short and cpu, lr scaled by
+// the batch ratio for the steps at the study's lr 0.1 (01-12: 0.05 and
+// 0.025; the baseline and step 13 keep theirs), warm-up kept, nothing else
 // changed; quick and full, and real data, unchanged.
 func TestForSynthetic(t *testing.T) {
 	t.Setenv(RunsEnv, "/r")
@@ -150,6 +153,9 @@ func TestForSynthetic(t *testing.T) {
 		}
 		for _, st := range StudySteps() {
 			a, b := syn.Scale.Apply(st), real.Scale.Apply(st)
+			if a.WarmupEpochs != b.WarmupEpochs {
+				t.Errorf("scale %s, step %s on synthetic: warm-up %d, want %d", name, st.ID, a.WarmupEpochs, b.WarmupEpochs)
+			}
 			if err := a.Validate(); err != nil {
 				t.Errorf("scale %s, step %s on synthetic: %v", name, st.ID, err)
 			}
@@ -160,7 +166,14 @@ func TestForSynthetic(t *testing.T) {
 			if a.BatchSize != wantBatch {
 				t.Errorf("scale %s, step %s on synthetic: batch %d, want %d", name, st.ID, a.BatchSize, wantBatch)
 			}
-			a.BatchSize = b.BatchSize
+			wantLR := b.LR
+			if (name == "short" || name == "cpu") && st.Config.LR >= WarmupLR {
+				wantLR = b.LR * SyntheticBatchSize / float64(b.BatchSize)
+			}
+			if math.Abs(a.LR-wantLR) > 1e-12 {
+				t.Errorf("scale %s, step %s on synthetic: lr %v, want %v", name, st.ID, a.LR, wantLR)
+			}
+			a.BatchSize, a.LR = b.BatchSize, b.LR
 			ja, _ := json.Marshal(a)
 			jb, _ := json.Marshal(b)
 			if string(ja) != string(jb) {
