@@ -119,13 +119,13 @@ func (t *trainer) run(ctx context.Context) (err error) {
 // steps (two at most); the returned function stops it early.
 func (t *trainer) prefetch(epoch int) (<-chan hostBatch, func()) {
 	bs, steps := t.batchSize()
-	perm := Permutation(t.cfg.Seed, epoch, t.ds.Train.Len())
+	perm := permutation(t.cfg.Seed, epoch, t.ds.Train.Len())
 	batches := make(chan hostBatch, 2)
 	stop := make(chan struct{})
 	go func() {
 		defer close(batches)
 		for step := 0; step < steps; step++ {
-			b, err := t.makeBatch(perm[step*bs:(step+1)*bs], StepSeed(t.cfg.Seed, epoch, step))
+			b, err := t.makeBatch(perm[step*bs:(step+1)*bs], stepSeed(t.cfg.Seed, epoch, step))
 			select {
 			case batches <- hostBatch{b, err}:
 			case <-stop:
@@ -199,16 +199,26 @@ func (t *trainer) epoch(ctx context.Context, trainStep *Step, infer *Model, epoc
 	if trainTime > 0 {
 		ep.ImagesPerSec = float64(trained) / trainTime.Seconds()
 	}
-	if t.ds.Val.Len() > 0 {
-		t.report(Progress{Phase: "val", Epoch: epoch + 1, Epochs: cfg.Epochs, LR: lr, Elapsed: time.Since(clock.start)})
-		vl, va, err := infer.lossAndAccuracy(t.ds.Val, t.weights)
-		if err != nil {
-			return Epoch{}, t.stop(StateFailed, err.Error(), fmt.Errorf("train: validating epoch %d: %w", epoch+1, err))
-		}
-		ep.HasVal, ep.ValLoss, ep.ValAcc = true, vl, va
+	if err := t.validate(infer, &ep, clock); err != nil {
+		return Epoch{}, err
 	}
 	ep.Seconds = time.Since(epochStart).Seconds()
 	return ep, nil
+}
+
+// validate scores epoch ep's model on the validation split, when there is
+// one.
+func (t *trainer) validate(infer *Model, ep *Epoch, clock *sessionClock) error {
+	if t.ds.Val.Len() == 0 {
+		return nil
+	}
+	t.report(Progress{Phase: "val", Epoch: ep.Epoch, Epochs: t.cfg.Epochs, LR: ep.LR, Elapsed: time.Since(clock.start)})
+	vl, va, err := infer.lossAndAccuracy(t.ds.Val, t.weights)
+	if err != nil {
+		return t.stop(StateFailed, err.Error(), fmt.Errorf("train: validating epoch %d: %w", ep.Epoch, err))
+	}
+	ep.HasVal, ep.ValLoss, ep.ValAcc = true, vl, va
+	return nil
 }
 
 // recordEpoch (epoch-end hook) adds the epoch to the history and the

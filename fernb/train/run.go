@@ -16,6 +16,7 @@ import (
 	"github.com/fernb/fernb/fernb/data"
 	fxla "github.com/fernb/fernb/xla"
 	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
@@ -272,19 +273,12 @@ func (e *DataMismatchError) Error() string {
 // ctx stops it between steps. Both keep the last checkpoint, from which the
 // run can be resumed.
 func Fit(ctx context.Context, cfg Config, ds *data.Dataset, dir string, opts ...Option) (*Result, error) {
-	var o options
+	f := &fit{cfg: cfg.normalized(), ds: ds, dir: dir}
 	for _, opt := range opts {
-		opt(&o)
+		opt(&f.o)
 	}
-	cfg = cfg.normalized()
-	if err := cfg.Validate(); err != nil {
+	if err := f.check(); err != nil {
 		return nil, err
-	}
-	if ds == nil || ds.Train.Len() == 0 {
-		return nil, errors.New("train: the data set has no training images")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
 	}
 	// One trainer per folder: a second one would interleave checkpoints and
 	// history with the first's.
@@ -293,110 +287,189 @@ func Fit(ctx context.Context, cfg Config, ds *data.Dataset, dir string, opts ...
 		return nil, err
 	}
 	defer unlock()
-	var state State
-	var store *model.Store
-	rec := ds.Record()
-	replaced := ""
-	if o.restart {
-		var err error
-		if replaced, err = moveAside(dir); err != nil {
+	f.rec = ds.Record()
+	if f.o.restart {
+		if f.replaced, err = moveAside(dir); err != nil {
 			return nil, fmt.Errorf("train: restarting %s: %w", dir, err)
 		}
 	}
-	if prev, err := ReadResult(dir); err == nil {
-		if !sameRun(prev.Config.normalized(), cfg) {
-			return nil, fmt.Errorf("train: %s holds a run with a different configuration (%s); choose another folder (or start over there with --restart)", dir, prev.Config.describe())
-		}
-		if prev.Data == nil {
-			return nil, &DataMismatchError{Dir: dir, Now: &rec}
-		}
-		if ok, why := prev.Data.SameTraining(rec); !ok {
-			return nil, &DataMismatchError{Dir: dir, Run: prev.Data, Now: &rec, Reason: why}
-		}
-		if prev.Status.State == StateDone {
-			// A finished run is reused only if the checkpoints it claims
-			// are there, intact and at the epochs its status says.
-			if err := verifyFinished(prev); err != nil {
-				return nil, err
-			}
-			prev.Reused = true
-			return prev, nil
-		}
-		if !o.resume {
-			return nil, fmt.Errorf("train: %s holds an unfinished run (%s after %d/%d epochs); resume it (WithResume, fer train --resume), start over (--restart) or choose another folder",
-				dir, orUnknown(prev.Status.State), len(prev.History), cfg.Epochs)
-		}
-		last := filepath.Join(dir, CheckpointLast)
-		st, values, trainable, err := loadCheckpoint(last)
-		switch {
-		case err == nil:
-			if len(prev.History) > st.EpochsDone {
-				return nil, fmt.Errorf("train: cannot resume %s: %s records %d epochs but %s only %d (an older checkpoint?); start over with --restart",
-					dir, HistoryFile, len(prev.History), CheckpointLast, st.EpochsDone)
-			}
-			kind, err := sessionBackend(cfg, o)
-			if err != nil {
-				return nil, fmt.Errorf("train: %w", err)
-			}
-			// A checkpoint of before fernb recorded backends is accepted
-			// (and records this session's from now on).
-			if st.Backend != "" && st.Backend != kind && !o.backendChange {
-				return nil, &BackendChangeError{Dir: dir, Run: st.Backend, Now: kind}
-			}
-			want, err := graphVariables(cfg, true)
-			if err != nil {
-				return nil, fmt.Errorf("train: resuming %s: %w", dir, err)
-			}
-			if err := checkVariables(last, values, want); err != nil {
-				return nil, fmt.Errorf("train: cannot resume %s: %w", dir, err)
-			}
-			state = st
-			if store, err = restoreStore(values, trainable); err != nil {
-				return nil, fmt.Errorf("train: resuming %s: %w", dir, err)
-			}
-			if len(prev.History) < len(st.History) {
-				// Killed between checkpoint-last and history.json: the
-				// checkpoint's history is the newer one. Written now, or a
-				// run killed in its last epoch's history write would end
-				// "done" with that epoch missing from history.json.
-				if err := writeJSON(filepath.Join(dir, HistoryFile), st.History); err != nil {
-					return nil, fmt.Errorf("train: resuming %s: %w", dir, err)
-				}
-			}
-		case errors.Is(err, fs.ErrNotExist):
-			// Stopped before the first checkpoint: start over, unless the
-			// folder shows that epochs were done (their checkpoint is lost,
-			// and starting over would overwrite what is left of them).
-			if done := epochsOnDisk(dir, prev); done != "" {
-				return nil, fmt.Errorf("train: cannot resume %s: %s is missing but %s; refusing to start over on top of them. Start over with --restart (moves the old files aside) or restore %s",
-					dir, CheckpointLast, done, CheckpointLast)
-			}
-		default:
-			return nil, fmt.Errorf("train: cannot resume %s: %w; start over with --restart (moves the old files aside)", dir, err)
-		}
-	} else if leftovers := runFilesIn(dir); len(leftovers) > 0 {
-		// A folder with run files but no readable run: never train over it.
-		return nil, fmt.Errorf("%w\n(%s holds %s; start over with --restart, which moves them aside, or choose another folder)", err, dir, strings.Join(leftovers, ", "))
+	prev, err := f.open()
+	if err != nil {
+		return nil, err
 	}
-	// Temporary files of writes interrupted by a crash or kill -9 (the
-	// files they were replacing are intact) go.
-	removeStaleTemps(dir)
-	if err := writeJSON(filepath.Join(dir, DataFile), rec); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+	if prev != nil && prev.Reused {
+		return prev, nil
 	}
-	if err := writeJSON(filepath.Join(dir, ConfigFile), cfg); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
-	}
-	if store == nil {
-		store = model.NewStore()
-		if err := store.SetRNGStateFromSeed(int64(cfg.Seed)); err != nil {
-			return nil, fmt.Errorf("train: %w", err)
+	if prev != nil {
+		if err := f.restore(prev); err != nil {
+			return nil, err
 		}
 	}
-	backend := o.backend
+	if err := f.begin(); err != nil {
+		return nil, err
+	}
+	return f.session(ctx)
+}
+
+// fit is one call of Fit: its arguments, and the state and variables the
+// training continues from (a fresh start when store is nil).
+type fit struct {
+	cfg      Config
+	ds       *data.Dataset
+	dir      string
+	o        options
+	rec      data.Record
+	replaced string // where a restart moved the folder's old run
+
+	state State
+	store *model.Store
+}
+
+// check checks Fit's arguments and makes the run folder.
+func (f *fit) check() error {
+	if err := f.cfg.Validate(); err != nil {
+		return err
+	}
+	if f.ds == nil || f.ds.Train.Len() == 0 {
+		return errors.New("train: the data set has no training images")
+	}
+	if err := os.MkdirAll(f.dir, 0o755); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	return nil
+}
+
+// open reads what the run folder holds and checks that Fit may go on
+// there. It returns nil when the folder holds no run; the finished run of
+// this configuration on the same data, marked Reused, after verifying its
+// checkpoints; an unfinished one when WithResume lets Fit continue it. A
+// folder with run files but no readable run is refused.
+func (f *fit) open() (*Result, error) {
+	dir, cfg := f.dir, f.cfg
+	prev, err := ReadResult(dir)
+	if err != nil {
+		if leftovers := runFilesIn(dir); len(leftovers) > 0 {
+			return nil, fmt.Errorf("%w\n(%s holds %s; start over with --restart, which moves them aside, or choose another folder)", err, dir, strings.Join(leftovers, ", "))
+		}
+		return nil, nil
+	}
+	if !sameRun(prev.Config.normalized(), cfg) {
+		return nil, fmt.Errorf("train: %s holds a run with a different configuration (%s); choose another folder (or start over there with --restart)", dir, prev.Config.describe())
+	}
+	if prev.Data == nil {
+		return nil, &DataMismatchError{Dir: dir, Now: &f.rec}
+	}
+	if ok, why := prev.Data.SameTraining(f.rec); !ok {
+		return nil, &DataMismatchError{Dir: dir, Run: prev.Data, Now: &f.rec, Reason: why}
+	}
+	if prev.Status.State == StateDone {
+		// A finished run is reused only if the checkpoints it claims are
+		// there, intact and at the epochs its status says.
+		if err := verifyFinished(prev); err != nil {
+			return nil, err
+		}
+		prev.Reused = true
+		return prev, nil
+	}
+	if !f.o.resume {
+		return nil, fmt.Errorf("train: %s holds an unfinished run (%s after %d/%d epochs); resume it (WithResume, fer train --resume), start over (--restart) or choose another folder",
+			dir, orUnknown(prev.Status.State), len(prev.History), cfg.Epochs)
+	}
+	return prev, nil
+}
+
+// restore sets the state and variables the unfinished run prev continues
+// from: its checkpoint-last, or none (a fresh start) when it stopped before
+// its first checkpoint and left no epochs behind.
+func (f *fit) restore(prev *Result) error {
+	dir := f.dir
+	st, values, trainable, err := loadCheckpoint(filepath.Join(dir, CheckpointLast))
+	switch {
+	case err == nil:
+		return f.resume(prev, st, values, trainable)
+	case errors.Is(err, fs.ErrNotExist):
+		// Stopped before the first checkpoint: start over, unless the
+		// folder shows that epochs were done (their checkpoint is lost, and
+		// starting over would overwrite what is left of them).
+		if done := epochsOnDisk(dir, prev); done != "" {
+			return fmt.Errorf("train: cannot resume %s: %s is missing but %s; refusing to start over on top of them. Start over with --restart (moves the old files aside) or restore %s",
+				dir, CheckpointLast, done, CheckpointLast)
+		}
+		return nil
+	default:
+		return fmt.Errorf("train: cannot resume %s: %w; start over with --restart (moves the old files aside)", dir, err)
+	}
+}
+
+// resume checks that checkpoint-last (state st, variables values) can
+// continue the run prev in this session (its history, backend kind and
+// variables) and restores it.
+func (f *fit) resume(prev *Result, st State, values map[string]*tensors.Tensor, trainable map[string]bool) error {
+	dir, last := f.dir, filepath.Join(f.dir, CheckpointLast)
+	if len(prev.History) > st.EpochsDone {
+		return fmt.Errorf("train: cannot resume %s: %s records %d epochs but %s only %d (an older checkpoint?); start over with --restart",
+			dir, HistoryFile, len(prev.History), CheckpointLast, st.EpochsDone)
+	}
+	kind, err := sessionBackend(f.cfg, f.o)
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	// A checkpoint of before fernb recorded backends is accepted (and
+	// records this session's from now on).
+	if st.Backend != "" && st.Backend != kind && !f.o.backendChange {
+		return &BackendChangeError{Dir: dir, Run: st.Backend, Now: kind}
+	}
+	want, err := graphVariables(f.cfg, true)
+	if err != nil {
+		return fmt.Errorf("train: resuming %s: %w", dir, err)
+	}
+	if err := checkVariables(last, values, want); err != nil {
+		return fmt.Errorf("train: cannot resume %s: %w", dir, err)
+	}
+	f.state = st
+	if f.store, err = restoreStore(values, trainable); err != nil {
+		return fmt.Errorf("train: resuming %s: %w", dir, err)
+	}
+	if len(prev.History) < len(st.History) {
+		// Killed between checkpoint-last and history.json: the checkpoint's
+		// history is the newer one. Written now, or a run killed in its last
+		// epoch's history write would end "done" with that epoch missing
+		// from history.json.
+		if err := writeJSON(filepath.Join(dir, HistoryFile), st.History); err != nil {
+			return fmt.Errorf("train: resuming %s: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+// begin prepares the folder for this session: removes the temporary files
+// of writes interrupted by a crash or kill -9 (the files they were
+// replacing are intact), records the data and configuration, and makes
+// fresh variables when there is no checkpoint to continue from.
+func (f *fit) begin() error {
+	removeStaleTemps(f.dir)
+	if err := writeJSON(filepath.Join(f.dir, DataFile), f.rec); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if err := writeJSON(filepath.Join(f.dir, ConfigFile), f.cfg); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if f.store == nil {
+		f.store = model.NewStore()
+		if err := f.store.SetRNGStateFromSeed(int64(f.cfg.Seed)); err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+	}
+	return nil
+}
+
+// session runs the epochs on WithBackend's backend, or on one made from
+// cfg.Backend (finalized at the end), and returns the run folder's result.
+func (f *fit) session(ctx context.Context) (*Result, error) {
+	backend := f.o.backend
 	backendDesc := ""
 	if backend == nil {
-		b, choice, err := fxla.New(cfg.Backend)
+		b, choice, err := fxla.New(f.cfg.Backend)
 		if err != nil {
 			return nil, fmt.Errorf("train: %w", err)
 		}
@@ -405,11 +478,11 @@ func Fit(ctx context.Context, cfg Config, ds *data.Dataset, dir string, opts ...
 	} else {
 		backendDesc = backend.Name() + ": " + backend.Description()
 	}
-	state.Backend = backendKind(backend)
-	t := &trainer{cfg: cfg, ds: ds, dir: dir, opts: o, store: store, backend: backend, state: state,
-		status: Status{State: StateRunning, Epochs: cfg.Epochs, Backend: backendDesc}}
-	err = t.run(ctx)
-	res := &Result{Dir: dir, Config: cfg, History: t.state.History, Status: t.status, Data: &rec, Replaced: replaced}
+	f.state.Backend = backendKind(backend)
+	t := &trainer{cfg: f.cfg, ds: f.ds, dir: f.dir, opts: f.o, store: f.store, backend: backend, state: f.state,
+		status: Status{State: StateRunning, Epochs: f.cfg.Epochs, Backend: backendDesc}}
+	err := t.run(ctx)
+	res := &Result{Dir: f.dir, Config: f.cfg, History: t.state.History, Status: t.status, Data: &f.rec, Replaced: f.replaced}
 	return res, err
 }
 
@@ -448,14 +521,14 @@ func (t *trainer) batchSize() (int, int) {
 	return b, steps
 }
 
-// Permutation returns the order of the training images in an epoch.
-func Permutation(seed uint64, epoch, n int) []int {
+// permutation returns the order of the training images in an epoch.
+func permutation(seed uint64, epoch, n int) []int {
 	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15^uint64(epoch)))
 	return rng.Perm(n)
 }
 
-// StepSeed is the augmentation seed of a training step.
-func StepSeed(seed uint64, epoch, step int) uint64 {
+// stepSeed is the augmentation seed of a training step.
+func stepSeed(seed uint64, epoch, step int) uint64 {
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%d/%d/%d", seed, epoch, step)
 	return h.Sum64()
