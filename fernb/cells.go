@@ -294,7 +294,7 @@ func (n *Notebook) train(s *Study, id string) error {
 // lines (Study.Train).
 func (n *Notebook) progress(s *Study, st recipe.Step) (train.ProgressFunc, func()) {
 	switch {
-	case Interactive():
+	case interactive():
 		v := newLiveView(st.ID, s.Label())
 		return v.progress, v.close
 	case gonbui.IsNotebook || s.Log == nil:

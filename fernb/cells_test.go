@@ -133,11 +133,11 @@ func TestNotebookTrainShowExport(t *testing.T) {
 }
 
 func TestExportSessionNothing(t *testing.T) {
-	if _, err := ExportSession(t.TempDir(), t.TempDir(), nil); err == nil || !strings.Contains(err.Error(), "nothing to export") {
+	if _, err := exportSession(t.TempDir(), t.TempDir(), nil); err == nil || !strings.Contains(err.Error(), "nothing to export") {
 		t.Errorf("export of an empty session: %v", err)
 	}
 	table := &plots.Table{Columns: []string{"a"}, Rows: [][]string{{"1"}}}
-	files, err := ExportSession(t.TempDir(), t.TempDir(), table)
+	files, err := exportSession(t.TempDir(), t.TempDir(), table)
 	if err != nil || len(files) != 2 {
 		t.Errorf("table only: %q, %v; want results.md and results.tex", files, err)
 	}
@@ -200,15 +200,15 @@ func TestScaleAugmentation(t *testing.T) {
 	near := func(a, b [2]float64) bool { return abs(a[0]-b[0]) < 1e-12 && abs(a[1]-b[1]) < 1e-12 }
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := ScaleAugmentation(full, tt.strength)
+			got := scaleAugmentation(full, tt.strength)
 			if !near(got.ResizedCropScale, tt.want.ResizedCropScale) || !near(got.ResizedCropRatio, tt.want.ResizedCropRatio) {
 				t.Errorf("crop scale %v ratio %v, want %v %v", got.ResizedCropScale, got.ResizedCropRatio, tt.want.ResizedCropScale, tt.want.ResizedCropRatio)
 			}
 			got.ResizedCropScale, got.ResizedCropRatio = tt.want.ResizedCropScale, tt.want.ResizedCropRatio
 			if got != tt.want {
-				t.Errorf("ScaleAugmentation(%v) = %+v, want %+v", tt.strength, got, tt.want)
+				t.Errorf("scaleAugmentation(%v) = %+v, want %+v", tt.strength, got, tt.want)
 			}
-			if _, err := ScaleAugmentation(full, tt.strength).Pipeline(); err != nil {
+			if _, err := scaleAugmentation(full, tt.strength).Pipeline(); err != nil {
 				t.Errorf("not a valid augmentation: %v", err)
 			}
 		})

@@ -17,9 +17,9 @@ import (
 	"github.com/fernb/fernb/plots"
 )
 
-// ExportFormats are the formats every exported figure is written in (PNG at
+// exportFormats are the formats every exported figure is written in (PNG at
 // plots.DefaultDPI, 300 dpi).
-var ExportFormats = []string{"png", "svg", "pdf"}
+var exportFormats = []string{"png", "svg", "pdf"}
 
 // shownFile lists, in a session folder, the names of the figures shown, in
 // the order they were first shown.
@@ -31,7 +31,7 @@ const shownFile = "shown.txt"
 // only drops that figure from Export, never corrupts the list.
 var shownMu sync.Mutex
 
-// keepFigure saves f in every ExportFormats into dir (replacing an older
+// keepFigure saves f in every exportFormats into dir (replacing an older
 // figure of the same name) and records its name in dir's list of figures
 // shown. The list is rewritten atomically (atomicfile: read, append, write
 // a temporary file, rename), so a process killed while writing leaves the
@@ -44,7 +44,7 @@ func keepFigure(dir string, f *plots.Figure) error {
 	if f.Name == "" {
 		return errors.New("a figure without a name cannot be kept for export")
 	}
-	if _, err := f.SaveAll(dir, f.Name, ExportFormats...); err != nil {
+	if _, err := f.SaveAll(dir, f.Name, exportFormats...); err != nil {
 		return err
 	}
 	shownMu.Lock()
@@ -94,12 +94,12 @@ func copyFile(src, dst string) (string, error) {
 	})
 }
 
-// ExportSession copies every figure kept in the session folder (each in
-// ExportFormats, named after the figure) into dir, writes figures.md (the
+// exportSession copies every figure kept in the session folder (each in
+// exportFormats, named after the figure) into dir, writes figures.md (the
 // figures in the order shown, as Markdown images) and, when table is not
 // nil, the table as results.md and results.tex. It returns the files
 // written.
-func ExportSession(session, dir string, table *plots.Table) ([]string, error) {
+func exportSession(session, dir string, table *plots.Table) ([]string, error) {
 	names, err := shownFigures(session)
 	if err != nil {
 		return nil, err
@@ -114,7 +114,7 @@ func ExportSession(session, dir string, table *plots.Table) ([]string, error) {
 	var index strings.Builder
 	index.WriteString("# Figures\n\nIn the order the notebook showed them; each also as SVG and PDF.\n\n")
 	for _, name := range names {
-		for _, ext := range ExportFormats {
+		for _, ext := range exportFormats {
 			p, err := copyFile(filepath.Join(session, name+"."+ext), filepath.Join(dir, name+"."+ext))
 			if err != nil {
 				return written, err
@@ -209,7 +209,7 @@ func (n *Notebook) Export(dir string) {
 		if err != nil {
 			return err
 		}
-		files, err := ExportSession(n.SessionDir, out, table)
+		files, err := exportSession(n.SessionDir, out, table)
 		if err != nil {
 			return err
 		}

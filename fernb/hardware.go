@@ -11,11 +11,11 @@ import (
 	"github.com/fernb/fernb/xla"
 )
 
-// Hardware describes the machine in one line: CPU model, cores, memory, and
+// hardware describes the machine in one line: CPU model, cores, memory, and
 // the NVIDIA GPUs if any (as nvidia-smi names them, with their memory), for
 // report headers and benchmark tables. The GPUs are listed whenever present,
 // whichever backend computes: the report's backend line says which one does.
-func Hardware() string {
+func hardware() string {
 	model := "unknown CPU"
 	if info, _ := bench.LocalCPUInfo(); info.ModelName != "" {
 		model = info.ModelName

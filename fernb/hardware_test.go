@@ -24,19 +24,19 @@ func TestHardwareGPU(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			gpus = func() []string { return c.gpus }
-			h := Hardware()
+			h := hardware()
 			if !strings.Contains(h, runtime.GOOS+"/"+runtime.GOARCH) || !strings.Contains(h, "cores") {
-				t.Errorf("Hardware() = %q lacks the CPU part", h)
+				t.Errorf("hardware() = %q lacks the CPU part", h)
 			}
 			if c.want != "" && !strings.HasSuffix(h, c.want) {
-				t.Errorf("Hardware() = %q, want it to end with %q", h, c.want)
+				t.Errorf("hardware() = %q, want it to end with %q", h, c.want)
 			}
 			if c.absent != "" && strings.Contains(h, c.absent) {
-				t.Errorf("Hardware() = %q mentions %q", h, c.absent)
+				t.Errorf("hardware() = %q mentions %q", h, c.absent)
 			}
 		})
 	}
-	t.Logf("this machine: %s", (func() string { gpus = real; return Hardware() })())
+	t.Logf("this machine: %s", (func() string { gpus = real; return hardware() })())
 }
 
 func TestParseGPUs(t *testing.T) {

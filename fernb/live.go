@@ -14,11 +14,11 @@ import (
 	"github.com/janpfeifer/gonb/gonbui"
 )
 
-// Interactive reports whether cells run in a live notebook front-end
+// interactive reports whether cells run in a live notebook front-end
 // (JupyterLab, where widgets answer and displays can be updated in place)
 // rather than headless (nbconvert from fer report or CI, which sets
 // $FERNB_HEADLESS) or outside a notebook.
-func Interactive() bool {
+func interactive() bool {
 	return gonbui.IsNotebook && os.Getenv(notebook.HeadlessEnv) == ""
 }
 

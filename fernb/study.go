@@ -103,7 +103,7 @@ func (s *Study) Describe() string {
 	} else {
 		fmt.Fprintf(&b, "**Backend:** `%s`: %s.\n\n", c.Kind, c.Reason)
 	}
-	fmt.Fprintf(&b, "**Hardware:** %s.\n\n**Run folders:** `%s`.\n", Hardware(), s.RunsDir)
+	fmt.Fprintf(&b, "**Hardware:** %s.\n\n**Run folders:** `%s`.\n", hardware(), s.RunsDir)
 	return b.String()
 }
 

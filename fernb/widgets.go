@@ -24,8 +24,8 @@ import (
 // is created (no answer means no live front-end), and how long an explorer
 // stays open without any change before it closes itself.
 var (
-	WidgetAnswerTimeout = 20 * time.Second
-	ExplorerIdleTimeout = 15 * time.Minute
+	widgetAnswerTimeout = 20 * time.Second
+	explorerIdleTimeout = 15 * time.Minute
 )
 
 // errNoFrontEnd says that a widget got no answer from a browser.
@@ -36,7 +36,7 @@ var errNoFrontEnd = errors.New("no browser answered the widget")
 func headlessNote(what string, noAnswer bool) {
 	why := "Run headless (fer report, CI), it shows its starting view instead."
 	if noAnswer {
-		why = fmt.Sprintf("No browser answered its widgets within %s, so it shows its starting view instead.", WidgetAnswerTimeout)
+		why = fmt.Sprintf("No browser answered its widgets within %s, so it shows its starting view instead.", widgetAnswerTimeout)
 	}
 	showMarkdown("*Interactive " + what + ": open this notebook in JupyterLab (`./fernb.sh lab`) to use it. " + why + "*")
 }
@@ -63,14 +63,14 @@ func openPanel(title string) *panel {
 
 // within runs build (a widget's Done, which waits for the browser's first
 // answer) and reports errNoFrontEnd if it takes longer than
-// WidgetAnswerTimeout.
+// widgetAnswerTimeout.
 func within(build func()) error {
 	ok := make(chan struct{})
 	go func() { build(); close(ok) }()
 	select {
 	case <-ok:
 		return nil
-	case <-time.After(WidgetAnswerTimeout):
+	case <-time.After(widgetAnswerTimeout):
 		return errNoFrontEnd
 	}
 }
@@ -146,7 +146,7 @@ func (p *panel) doneButton() error {
 }
 
 // run draws the view now and after every change until Done is pressed or
-// ExplorerIdleTimeout passes without a change; draw errors show in the view.
+// explorerIdleTimeout passes without a change; draw errors show in the view.
 func (p *panel) run(draw func() (string, error)) {
 	redraw := func() {
 		h, err := draw()
@@ -165,7 +165,7 @@ func (p *panel) run(draw func() (string, error)) {
 			if clicks > 0 { // 0 is the button's creation value
 				return
 			}
-		case <-time.After(ExplorerIdleTimeout):
+		case <-time.After(explorerIdleTimeout):
 			return
 		}
 	}
@@ -206,7 +206,7 @@ func (n *Notebook) explore(what, title string, controls func(p *panel) error, vi
 		}
 		return n.showAll(figs)
 	}
-	if !Interactive() {
+	if !interactive() {
 		headlessNote(what, false)
 		return final()
 	}
@@ -234,12 +234,12 @@ func (n *Notebook) explore(what, title string, controls func(p *panel) error, vi
 	return final()
 }
 
-// ScaleAugmentation returns c at a strength in [0, 1]: rotation, padding
+// scaleAugmentation returns c at a strength in [0, 1]: rotation, padding
 // crop, erasing probability and colour jitter scale linearly, and a
 // RandomResizedCrop's scale and ratio ranges shrink towards 1 (no crop);
 // strength 0 leaves only the flip, 1 gives c itself. Mixup and cutmix
 // (batch-level) and the normalisation are kept.
-func ScaleAugmentation(c augment.Config, strength float64) augment.Config {
+func scaleAugmentation(c augment.Config, strength float64) augment.Config {
 	strength = min(1, max(0, strength))
 	out := c
 	out.Rotate = c.Rotate * strength
@@ -267,7 +267,7 @@ func ScaleAugmentation(c augment.Config, strength float64) augment.Config {
 }
 
 // AugmentationAt draws training face index and n augmented versions of it
-// under step id's augmentation at a strength in [0, 1] (ScaleAugmentation).
+// under step id's augmentation at a strength in [0, 1] (scaleAugmentation).
 func (s *Study) AugmentationAt(id string, strength float64, index, n int) (*plots.Figure, error) {
 	cfg, err := s.Config(id)
 	if err != nil {
@@ -275,7 +275,7 @@ func (s *Study) AugmentationAt(id string, strength float64, index, n int) (*plot
 	}
 	title := fmt.Sprintf("augmentation of step %s at %.0f%% strength, face %d%s", id, 100*strength, index, s.Label())
 	name := figName("augmentation", stepID(id), fmt.Sprintf("strength%.0f", 100*strength), fmt.Sprintf("face%d", index))
-	return s.augmentationFigure(ScaleAugmentation(cfg.Augment, strength), index, n, title, name)
+	return s.augmentationFigure(scaleAugmentation(cfg.Augment, strength), index, n, title, name)
 }
 
 // ExploreAugmentation opens sliders for the augmentation strength of step

@@ -31,9 +31,9 @@ const ExpectImageTag = "expect-image"
 const SkipTag = "skip-execution"
 
 // HeadlessEnv is set to "1" in the environment of every notebook Execute
-// runs: cells read it (fernb.Interactive) to skip interactive widgets, which
-// would wait forever for a browser, and to keep only the final state of a
-// live view.
+// runs: cells read it (fernb's interactive check) to skip interactive
+// widgets, which would wait forever for a browser, and to keep only the
+// final state of a live view.
 const HeadlessEnv = "FERNB_HEADLESS"
 
 // ErrorClass is the HTML class of the box in which fernb's notebook cells
