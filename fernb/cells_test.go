@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/fernb/fernb/fernb/augment"
+	"github.com/fernb/fernb/fernb/table"
 	"github.com/fernb/fernb/fernb/train"
-	"github.com/fernb/fernb/plots"
 )
 
 // captureStderr runs fn and returns what it wrote to os.Stderr.
@@ -136,8 +136,8 @@ func TestExportSessionNothing(t *testing.T) {
 	if _, err := exportSession(t.TempDir(), t.TempDir(), nil); err == nil || !strings.Contains(err.Error(), "nothing to export") {
 		t.Errorf("export of an empty session: %v", err)
 	}
-	table := &plots.Table{Columns: []string{"a"}, Rows: [][]string{{"1"}}}
-	files, err := exportSession(t.TempDir(), t.TempDir(), table)
+	tbl := &table.Table{Columns: []string{"a"}, Rows: [][]string{{"1"}}}
+	files, err := exportSession(t.TempDir(), t.TempDir(), tbl)
 	if err != nil || len(files) != 2 {
 		t.Errorf("table only: %q, %v; want results.md and results.tex", files, err)
 	}

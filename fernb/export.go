@@ -13,6 +13,7 @@ import (
 
 	"github.com/fernb/fernb/fernb/atomicfile"
 	"github.com/fernb/fernb/fernb/recipe"
+	"github.com/fernb/fernb/fernb/table"
 	"github.com/fernb/fernb/fernb/train"
 	"github.com/fernb/fernb/plots"
 )
@@ -96,15 +97,15 @@ func copyFile(src, dst string) (string, error) {
 
 // exportSession copies every figure kept in the session folder (each in
 // exportFormats, named after the figure) into dir, writes figures.md (the
-// figures in the order shown, as Markdown images) and, when table is not
+// figures in the order shown, as Markdown images) and, when results is not
 // nil, the table as results.md and results.tex. It returns the files
 // written.
-func exportSession(session, dir string, table *plots.Table) ([]string, error) {
+func exportSession(session, dir string, results *table.Table) ([]string, error) {
 	names, err := shownFigures(session)
 	if err != nil {
 		return nil, err
 	}
-	if len(names) == 0 && table == nil {
+	if len(names) == 0 && results == nil {
 		return nil, errors.New("nothing to export yet: no figure has been shown in this session (run the notebook's cells first) and there is no trained run")
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -130,12 +131,12 @@ func exportSession(session, dir string, table *plots.Table) ([]string, error) {
 		}
 		written = append(written, p)
 	}
-	if table != nil {
-		md, err := table.Markdown()
+	if results != nil {
+		md, err := results.Markdown()
 		if err != nil {
 			return written, err
 		}
-		tex, err := table.LaTeX()
+		tex, err := results.LaTeX()
 		if err != nil {
 			return written, err
 		}
@@ -152,9 +153,9 @@ func exportSession(session, dir string, table *plots.Table) ([]string, error) {
 }
 
 // ResultsTableData returns the results of every trained step (see Results)
-// as a plots.Table, for Markdown and LaTeX; nil when no step has a run at
+// as a table.Table, for Markdown and LaTeX; nil when no step has a run at
 // this scale.
-func (s *Study) ResultsTableData() (*plots.Table, error) {
+func (s *Study) ResultsTableData() (*table.Table, error) {
 	trained := false
 	for _, st := range recipe.StudySteps() {
 		if _, err := train.ReadResult(s.RunDir(st.ID)); err == nil {

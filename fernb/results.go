@@ -8,8 +8,8 @@ import (
 
 	"github.com/fernb/fernb/fernb/eval"
 	"github.com/fernb/fernb/fernb/recipe"
+	"github.com/fernb/fernb/fernb/table"
 	"github.com/fernb/fernb/fernb/train"
-	"github.com/fernb/fernb/plots"
 )
 
 // ResultRow is one line of the results table.
@@ -67,7 +67,7 @@ func (s *Study) ResultsTable() (string, error) {
 
 // resultsTable lays the results out as eval.AccuracyTable, the accuracy
 // table `fer table` prints too.
-func resultsTable(rows []ResultRow) (*plots.Table, error) {
+func resultsTable(rows []ResultRow) (*table.Table, error) {
 	t := eval.AccuracyTable{RunHeader: "step", AboutHeader: "change", Columns: []string{"test", "study val", "study test"}}
 	for _, r := range rows {
 		t.Rows = append(t.Rows, eval.AccuracyRow{Run: r.Step.ID, About: r.Step.Title, Epochs: r.Epochs, Seconds: r.Seconds,

@@ -91,15 +91,3 @@ func ExampleFaceGrid() {
 	fmt.Println(fig.Name, err)
 	// Output: faces <nil>
 }
-
-func ExampleTable_Markdown() {
-	t := plots.Table{Columns: []string{"run", "val acc", "test acc"}, Right: []bool{false, true, true},
-		Rows: [][]string{{"baseline CNN", "55.12%", "54.31%"}, {"ResNet18", "62.34%", "–"}}}
-	md, _ := t.Markdown()
-	fmt.Print(md)
-	// Output:
-	// | run | val acc | test acc |
-	// |---|---:|---:|
-	// | baseline CNN | 55.12% | 54.31% |
-	// | ResNet18 | 62.34% | – |
-}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/fernb/fernb/fernb/bench"
 	"github.com/fernb/fernb/fernb/models"
-	"github.com/fernb/fernb/fernb/notebook"
+	"github.com/fernb/fernb/fernb/repo"
 )
 
 func init() {
@@ -244,9 +244,9 @@ func parseOnOff(name, v string) (bool, error) {
 // setRootEnv sets the repository root for the PyTorch peer, which lives in
 // the repository (scripts/, .venv/), unless it is set already.
 func setRootEnv() {
-	if os.Getenv(notebook.RootEnv) == "" {
-		if root, err := notebook.RepoRoot(); err == nil {
-			os.Setenv(notebook.RootEnv, root)
+	if os.Getenv(repo.RootEnv) == "" {
+		if root, err := repo.Root(); err == nil {
+			os.Setenv(repo.RootEnv, root)
 		}
 	}
 }

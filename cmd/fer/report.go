@@ -15,6 +15,7 @@ import (
 	"github.com/fernb/fernb/fernb/data"
 	"github.com/fernb/fernb/fernb/notebook"
 	"github.com/fernb/fernb/fernb/recipe"
+	"github.com/fernb/fernb/fernb/repo"
 )
 
 func init() {
@@ -31,7 +32,7 @@ func runReport(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	root, err := notebook.RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		return err
 	}
@@ -42,7 +43,7 @@ func runReport(args []string) error {
 	if err != nil {
 		return err
 	}
-	env := []string{notebook.RootEnv + "=" + root}
+	env := []string{repo.RootEnv + "=" + root}
 	if loc.Path != "" {
 		env = append(env, data.PathEnv+"="+loc.Path)
 	}
@@ -122,7 +123,7 @@ func runNotebooks(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	root, err := notebook.RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		return err
 	}
@@ -150,7 +151,7 @@ func runNotebooks(args []string) error {
 		dst := filepath.Join(*out, filepath.Base(f))
 		err := notebook.Execute(context.Background(), f, notebook.Options{
 			Scale: scale, Output: dst, Timeout: *timeout,
-			Env: []string{notebook.RootEnv + "=" + root, "FERNB_RUNS=" + filepath.Join(*out, "runs"), "FERNB_PLOTS=" + filepath.Join(*out, "plots")},
+			Env: []string{repo.RootEnv + "=" + root, "FERNB_RUNS=" + filepath.Join(*out, "runs"), "FERNB_PLOTS=" + filepath.Join(*out, "plots")},
 		})
 		status := "ok"
 		if err != nil {

@@ -62,7 +62,7 @@ func (c CPU) String() string {
 
 // CPUInfo is what a /proc/cpuinfo listing says about the processor, as
 // listed: nothing defaulted, nothing derived. CPU turns it into the peak's
-// inputs; fernb.Hardware shows its ModelName.
+// inputs; the notebook facade's hardware line shows its ModelName.
 type CPUInfo struct {
 	// Vendor is the first "vendor_id" line, e.g. "GenuineIntel", "AuthenticAMD".
 	Vendor string
