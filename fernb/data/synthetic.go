@@ -149,128 +149,172 @@ func segDist(px, py, ax, ay, bx, by float64) float64 {
 
 // render draws one face of class c into dst.
 func (f *faceRenderer) render(c int, r *rand.Rand, dst []uint8) {
+	p := f.draw(c, r)
+	for py := range Size {
+		for px := range Size {
+			x, y := float64(px)+0.5-p.cx, float64(py)+0.5-p.cy
+			u := (p.cosT*x + p.sinT*y) / p.scale
+			v := (-p.sinT*x + p.cosT*y) / p.scale
+			val := p.shade(u, v)
+			// Lighting gradient and noise.
+			val *= 1 + p.lightX*(float64(px)/Size-0.5) + p.lightY*(float64(py)/Size-0.5)
+			val += p.noise * r.NormFloat64()
+			dst[py*Size+px] = uint8(min(255, max(0, math.Round(val*255))))
+		}
+	}
+}
+
+// face holds one synthetic face's random draws: its expression (in face
+// units, a face is about 2 units tall), its identity and pose, and the
+// lighting. draw makes one; shade draws it.
+type face struct {
+	// Expression.
+	browH, browTilt, browArch, eyeOpen       float64
+	mouthW, mouthCurve, mouthOpen, mouthAsym float64
+	teeth                                    bool
+	wrinkle, lid                             float64
+	// Identity and pose: scale in pixels per face unit, rotation, centre.
+	scale, cosT, sinT, cx, cy               float64
+	faceA, faceB, eyeX, eyeY, browY, mouthY float64
+	skin, bg, hair, hairLine, hairPhase     float64
+	lightX, lightY, noise                   float64
+	aa, dark                                float64 // one output pixel in face units; the dark ink
+}
+
+// draw makes the random draws of one face of class c (the order of the
+// draws is part of the data set: it fixes every face of a seed).
+func (f *faceRenderer) draw(c int, r *rand.Rand) face {
 	nrm := func(sd float64) float64 { return r.NormFloat64() * sd }
 	uni := func(lo, hi float64) float64 { return lo + (hi-lo)*r.Float64() }
 	// Expression: neutral + intensity*(class - neutral) + noise.
 	k := uni(0.7, 1.2)
 	e, n := expressions[c], expressions[6]
 	lerp := func(a, b float64) float64 { return a + k*(b-a) }
-	browH := lerp(n.browH, e.browH) + nrm(0.03)
-	browTilt := lerp(n.browTilt, e.browTilt) + nrm(0.03)
-	eyeOpen := max(0.15, lerp(n.eyeOpen, e.eyeOpen)+nrm(0.12))
-	mouthW := max(0.12, lerp(n.mouthW, e.mouthW)+nrm(0.03))
-	mouthCurve := lerp(n.mouthCurve, e.mouthCurve) + nrm(0.025)
-	mouthOpen := max(0, lerp(n.mouthOpen, e.mouthOpen)+nrm(0.035))
-	mouthAsym := lerp(0, e.mouthAsym)*(2*float64(r.IntN(2))-1) + nrm(0.02)
-	teeth := r.Float64() < e.teeth && mouthOpen > 0.06
-	wrinkle := lerp(0, e.wrinkle) * uni(0.3, 1)
-	lid := lerp(0, e.lid) * uni(0.3, 1)
-	browArch := uni(0, 0.06)
+	var p face
+	p.browH = lerp(n.browH, e.browH) + nrm(0.03)
+	p.browTilt = lerp(n.browTilt, e.browTilt) + nrm(0.03)
+	p.eyeOpen = max(0.15, lerp(n.eyeOpen, e.eyeOpen)+nrm(0.12))
+	p.mouthW = max(0.12, lerp(n.mouthW, e.mouthW)+nrm(0.03))
+	p.mouthCurve = lerp(n.mouthCurve, e.mouthCurve) + nrm(0.025)
+	p.mouthOpen = max(0, lerp(n.mouthOpen, e.mouthOpen)+nrm(0.035))
+	p.mouthAsym = lerp(0, e.mouthAsym)*(2*float64(r.IntN(2))-1) + nrm(0.02)
+	p.teeth = r.Float64() < e.teeth && p.mouthOpen > 0.06
+	p.wrinkle = lerp(0, e.wrinkle) * uni(0.3, 1)
+	p.lid = lerp(0, e.lid) * uni(0.3, 1)
+	p.browArch = uni(0, 0.06)
 
 	// Identity and pose.
-	scale := 21 * uni(0.9, 1.1)
+	p.scale = 21 * uni(0.9, 1.1)
 	theta := nrm(0.08)
-	cosT, sinT := math.Cos(theta), math.Sin(theta)
-	cx, cy := 24+uni(-2.5, 2.5), 25+uni(-2.5, 2.5)
-	faceA, faceB := uni(0.75, 0.92), uni(1.0, 1.15)
-	eyeX, eyeY := uni(0.3, 0.4), uni(-0.2, -0.08)
-	browY := eyeY - uni(0.2, 0.26) + browH
-	mouthY := uni(0.5, 0.62)
-	skin := uni(0.4, 0.8)
-	bg := uni(0.05, 0.95)
-	hair := uni(0.05, 0.4)
-	hairLine := uni(-0.85, -0.45)
+	p.cosT, p.sinT = math.Cos(theta), math.Sin(theta)
+	p.cx, p.cy = 24+uni(-2.5, 2.5), 25+uni(-2.5, 2.5)
+	p.faceA, p.faceB = uni(0.75, 0.92), uni(1.0, 1.15)
+	p.eyeX, p.eyeY = uni(0.3, 0.4), uni(-0.2, -0.08)
+	p.browY = p.eyeY - uni(0.2, 0.26) + p.browH
+	p.mouthY = uni(0.5, 0.62)
+	p.skin = uni(0.4, 0.8)
+	p.bg = uni(0.05, 0.95)
+	p.hair = uni(0.05, 0.4)
+	p.hairLine = uni(-0.85, -0.45)
 	if r.Float64() < 0.15 {
-		hairLine = uni(-0.5, -0.3) // a fringe that may hide the brows
+		p.hairLine = uni(-0.5, -0.3) // a fringe that may hide the brows
 	}
-	hairPhase := uni(0, 2*math.Pi)
-	lightX, lightY := nrm(0.25), nrm(0.25)
-	noise := uni(0.01, 0.05)
+	p.hairPhase = uni(0, 2*math.Pi)
+	p.lightX, p.lightY = nrm(0.25), nrm(0.25)
+	p.noise = uni(0.01, 0.05)
 	if f.plain {
-		scale, theta, cosT, sinT, cx, cy = 21, 0, 1, 0, 24, 25
-		faceA, faceB, eyeX, eyeY, mouthY = 0.85, 1.08, 0.35, -0.14, 0.56
-		browY = eyeY - 0.23 + browH
-		skin, bg, hair, hairLine = 0.6, 0.3, 0.2, -0.7
-		lightX, lightY, noise = 0, 0, 0
+		p.scale, p.cosT, p.sinT, p.cx, p.cy = 21, 1, 0, 24, 25
+		p.faceA, p.faceB, p.eyeX, p.eyeY, p.mouthY = 0.85, 1.08, 0.35, -0.14, 0.56
+		p.browY = p.eyeY - 0.23 + p.browH
+		p.skin, p.bg, p.hair, p.hairLine = 0.6, 0.3, 0.2, -0.7
+		p.lightX, p.lightY, p.noise = 0, 0, 0
 	}
-	aa := 1.2 / scale // one output pixel, in face units
-	dark := skin * 0.25
+	p.aa = 1.2 / p.scale
+	p.dark = p.skin * 0.25
+	return p
+}
 
-	for py := range Size {
-		for px := range Size {
-			x, y := float64(px)+0.5-cx, float64(py)+0.5-cy
-			u := (cosT*x + sinT*y) / scale
-			v := (-sinT*x + cosT*y) / scale
-			val := bg
-			// Head and hair.
-			cFace := smooth(ellipseDist(u, v, faceA, faceB), aa)
-			cHead := smooth(ellipseDist(u, v+0.08, faceA+0.1, faceB+0.05), aa)
-			s := skin * (1 - 0.18*(u*u/(faceA*faceA)+v*v/(faceB*faceB)))
-			val += (s - val) * cFace
-			hairEdge := hairLine + 0.08*math.Sin(u*4+hairPhase)
-			cHair := cHead * smooth(v-hairEdge, aa)
-			val += (hair - val) * max(cHair, cHead*(1-cFace))
-			inFace := cFace * (1 - cHair)
-			if inFace > 0 {
-				au := math.Abs(u) // the face is drawn symmetric, except the mouth
-				// Eyes: white, iris, lids.
-				eh := 0.085 * eyeOpen
-				ed := ellipseDist(au-eyeX, v-eyeY, 0.15, eh)
-				cEye := smooth(ed, aa)
-				eyeVal := s * 1.15
-				iris := smooth(math.Hypot(au-eyeX, v-eyeY)-0.065, aa)
-				eyeVal += (dark*0.6 - eyeVal) * iris
-				val += (min(eyeVal, 1) - val) * cEye * inFace
-				cLid := smooth(math.Abs(ed)-0.018, aa) // eye outline
-				val += (dark - val) * cLid * 0.7 * inFace
-				if lid > 0 { // cheeks raised under the eyes
-					cl := smooth(math.Abs(ellipseDist(au-eyeX, v-eyeY-0.12, 0.17, 0.06))-0.015, aa)
-					val += (s*0.7 - val) * cl * lid * 0.6 * inFace
-				}
-				// Brows: inner end at x=0.12, outer end at x=0.62.
-				ix, iy := 0.12, browY+browTilt
-				ox, oy := eyeX+0.22, browY-browTilt*0.3
-				mx, my := (ix+ox)/2, (iy+oy)/2-browArch
-				bd := min(segDist(au, v, ix, iy, mx, my), segDist(au, v, mx, my, ox, oy)) - 0.055
-				val += (dark - val) * smooth(bd, aa) * inFace
-				// Nose: shadow and nostrils; wrinkles for disgust.
-				nd := math.Hypot(au-0.07, v-0.28) - 0.035
-				val += (s*0.55 - val) * smooth(nd, aa) * inFace
-				if wrinkle > 0 {
-					for _, wy := range []float64{-0.02, 0.06} {
-						wd := math.Abs(v-wy-0.3*au) - 0.012
-						if au < 0.14 {
-							val += (s*0.6 - val) * smooth(wd, aa) * wrinkle * inFace
-						}
-					}
-				}
-				// Mouth.
-				if ax := math.Abs(u); ax < mouthW+aa {
-					t := u / mouthW
-					tt := min(1, t*t)
-					mid := mouthY - mouthCurve*tt + mouthAsym*t
-					cEnd := smooth(ax-mouthW, aa)
-					if mouthOpen > 0.04 {
-						h := 0.5 * mouthOpen * (1 - tt)
-						dy := v - mid
-						cIn := smooth(math.Abs(dy)-h, aa)
-						in := s * 0.15
-						if teeth && dy < 0 && dy > -h+0.02 && dy > -0.06 {
-							in = min(1, s*1.2)
-						}
-						val += (in - val) * cIn * cEnd * inFace
-						cLip := smooth(math.Abs(math.Abs(dy)-h-0.02)-0.02, aa)
-						val += (s*0.7 - val) * cLip * cEnd * inFace
-					} else {
-						cLine := smooth(math.Abs(v-mid)-0.035, aa)
-						val += (dark - val) * cLine * cEnd * inFace
-					}
-				}
-			}
-			// Lighting gradient and noise.
-			val *= 1 + lightX*(float64(px)/Size-0.5) + lightY*(float64(py)/Size-0.5)
-			val += noise * r.NormFloat64()
-			dst[py*Size+px] = uint8(min(255, max(0, math.Round(val*255))))
+// shade is the face's grey level (0-1, before lighting and noise) at face
+// coordinates (u, v): background, head, hair, then the features.
+func (p *face) shade(u, v float64) float64 {
+	aa := p.aa
+	val := p.bg
+	cFace := smooth(ellipseDist(u, v, p.faceA, p.faceB), aa)
+	cHead := smooth(ellipseDist(u, v+0.08, p.faceA+0.1, p.faceB+0.05), aa)
+	s := p.skin * (1 - 0.18*(u*u/(p.faceA*p.faceA)+v*v/(p.faceB*p.faceB)))
+	val += (s - val) * cFace
+	hairEdge := p.hairLine + 0.08*math.Sin(u*4+p.hairPhase)
+	cHair := cHead * smooth(v-hairEdge, aa)
+	val += (p.hair - val) * max(cHair, cHead*(1-cFace))
+	if inFace := cFace * (1 - cHair); inFace > 0 {
+		val = p.eyesAndBrows(val, s, u, v, inFace)
+		val = p.nose(val, s, u, v, inFace)
+		val = p.mouth(val, s, u, v, inFace)
+	}
+	return val
+}
+
+// eyesAndBrows draws the eyes (white, iris, outline, raised cheeks) and the
+// brows (inner end at x=0.12, outer end past the eye), mirrored about u=0.
+func (p *face) eyesAndBrows(val, s, u, v, inFace float64) float64 {
+	aa, dark, au := p.aa, p.dark, math.Abs(u)
+	eh := 0.085 * p.eyeOpen
+	ed := ellipseDist(au-p.eyeX, v-p.eyeY, 0.15, eh)
+	cEye := smooth(ed, aa)
+	eyeVal := s * 1.15
+	iris := smooth(math.Hypot(au-p.eyeX, v-p.eyeY)-0.065, aa)
+	eyeVal += (dark*0.6 - eyeVal) * iris
+	val += (min(eyeVal, 1) - val) * cEye * inFace
+	cLid := smooth(math.Abs(ed)-0.018, aa) // eye outline
+	val += (dark - val) * cLid * 0.7 * inFace
+	if p.lid > 0 { // cheeks raised under the eyes
+		cl := smooth(math.Abs(ellipseDist(au-p.eyeX, v-p.eyeY-0.12, 0.17, 0.06))-0.015, aa)
+		val += (s*0.7 - val) * cl * p.lid * 0.6 * inFace
+	}
+	ix, iy := 0.12, p.browY+p.browTilt
+	ox, oy := p.eyeX+0.22, p.browY-p.browTilt*0.3
+	mx, my := (ix+ox)/2, (iy+oy)/2-p.browArch
+	bd := min(segDist(au, v, ix, iy, mx, my), segDist(au, v, mx, my, ox, oy)) - 0.055
+	return val + (dark-val)*smooth(bd, aa)*inFace
+}
+
+// nose draws the nose's shadow and nostrils, and disgust's wrinkles.
+func (p *face) nose(val, s, u, v, inFace float64) float64 {
+	aa, au := p.aa, math.Abs(u)
+	nd := math.Hypot(au-0.07, v-0.28) - 0.035
+	val += (s*0.55 - val) * smooth(nd, aa) * inFace
+	if p.wrinkle > 0 && au < 0.14 {
+		for _, wy := range []float64{-0.02, 0.06} {
+			wd := math.Abs(v-wy-0.3*au) - 0.012
+			val += (s*0.6 - val) * smooth(wd, aa) * p.wrinkle * inFace
 		}
 	}
+	return val
+}
+
+// mouth draws the mouth, the one asymmetric feature: a curved line, or
+// when open, a dark inside (with teeth) between two lips.
+func (p *face) mouth(val, s, u, v, inFace float64) float64 {
+	aa, ax := p.aa, math.Abs(u)
+	if ax >= p.mouthW+aa {
+		return val
+	}
+	t := u / p.mouthW
+	tt := min(1, t*t)
+	mid := p.mouthY - p.mouthCurve*tt + p.mouthAsym*t
+	cEnd := smooth(ax-p.mouthW, aa)
+	if p.mouthOpen <= 0.04 {
+		cLine := smooth(math.Abs(v-mid)-0.035, aa)
+		return val + (p.dark-val)*cLine*cEnd*inFace
+	}
+	h := 0.5 * p.mouthOpen * (1 - tt)
+	dy := v - mid
+	cIn := smooth(math.Abs(dy)-h, aa)
+	in := s * 0.15
+	if p.teeth && dy < 0 && dy > -h+0.02 && dy > -0.06 {
+		in = min(1, s*1.2)
+	}
+	val += (in - val) * cIn * cEnd * inFace
+	cLip := smooth(math.Abs(math.Abs(dy)-h-0.02)-0.02, aa)
+	return val + (s*0.7-val)*cLip*cEnd*inFace
 }
