@@ -165,7 +165,7 @@ func TestLiveView(t *testing.T) {
 		t.Errorf("after a step: %d updates, bar %q", updates, blocks[v.barID])
 	}
 	v.progress(train.Progress{Phase: "epoch", Run: run, Epoch: 2, Epochs: 2, Steps: 2, Done: &res.History[1], ETA: 75 * time.Second, Elapsed: time.Hour + 2*time.Minute})
-	if !strings.Contains(blocks[v.barID], `<progress value="4" max="4" `) || !strings.Contains(blocks[v.barID], "elapsed 1h02m · left 1m15s") {
+	if !strings.Contains(blocks[v.barID], `<progress value="4" max="4" `) || !strings.Contains(blocks[v.barID], "elapsed 1 h 02 min · left 1 min 15 s") {
 		t.Errorf("bar at the end: %q", blocks[v.barID])
 	}
 	if !strings.Contains(blocks[v.figID], `<img src="data:image/png;base64,`) || !strings.Contains(blocks[v.figID], `alt="training-00-baseline"`) {
@@ -220,14 +220,6 @@ func abs(x float64) float64 {
 		return -x
 	}
 	return x
-}
-
-func TestFormatDuration(t *testing.T) {
-	for d, want := range map[time.Duration]string{12 * time.Second: "12s", 252 * time.Second: "4m12s", 3720 * time.Second: "1h02m", 400 * time.Millisecond: "0s"} {
-		if got := formatDuration(d); got != want {
-			t.Errorf("formatDuration(%v) = %q, want %q", d, got, want)
-		}
-	}
 }
 
 func TestGradCAMOfOneFace(t *testing.T) {

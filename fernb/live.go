@@ -96,15 +96,7 @@ func (v *liveView) close() {
 // progressHTML renders one progress report as a bar with the epoch, step,
 // running loss and accuracy, throughput, elapsed time and time left.
 func progressHTML(step string, p train.Progress) string {
-	total := max(1, p.Epochs*max(1, p.Steps))
-	done := (p.Epoch - 1) * max(1, p.Steps)
-	switch p.Phase {
-	case "train":
-		done += p.Step
-	case "val", "epoch":
-		done += max(1, p.Steps)
-	}
-	frac := min(1, float64(done)/float64(total))
+	parts := p.Parts()
 	var what string
 	switch p.Phase {
 	case "compile":
@@ -120,26 +112,9 @@ func progressHTML(step string, p train.Progress) string {
 	default:
 		what = fmt.Sprintf("step %d/%d · loss %.4f · acc %.1f%% · %.0f img/s", p.Step, p.Steps, p.Loss, 100*p.Acc, p.ImagesPerSec)
 	}
-	eta := "…"
-	if p.ETA > 0 {
-		eta = formatDuration(p.ETA)
-	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `<div style="font-family:monospace;font-size:90%%"><b>%s</b> epoch %d/%d `, html.EscapeString(step), p.Epoch, p.Epochs)
-	fmt.Fprintf(&b, `<progress value="%d" max="%d" style="width:18em;vertical-align:middle"></progress> %.0f%% · `, done, total, 100*frac)
-	fmt.Fprintf(&b, `elapsed %s · left %s<br/>%s · lr %.3g</div>`, formatDuration(p.Elapsed), eta, html.EscapeString(what), p.LR)
+	fmt.Fprintf(&b, `<progress value="%.0f" max="%.0f" style="width:18em;vertical-align:middle"></progress> %s · `, parts.Done, parts.Total, parts.PercentText())
+	fmt.Fprintf(&b, `elapsed %s · left %s<br/>%s · lr %.3g</div>`, parts.ElapsedText(), parts.ETAText(), html.EscapeString(what), p.LR)
 	return b.String()
-}
-
-// formatDuration writes d as 1h02m, 4m12s or 12s.
-func formatDuration(d time.Duration) string {
-	d = d.Round(time.Second)
-	h, m, sec := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
-	switch {
-	case h > 0:
-		return fmt.Sprintf("%dh%02dm", h, m)
-	case m > 0:
-		return fmt.Sprintf("%dm%02ds", m, sec)
-	}
-	return fmt.Sprintf("%ds", sec)
 }

@@ -4,20 +4,12 @@ package fernb
 
 import (
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/fernb/fernb/fernb/eval"
+	"github.com/fernb/fernb/fernb/progress"
 	"github.com/fernb/fernb/fernb/recipe"
 )
-
-// pct formats a fraction as a percentage, "–" for NaN.
-func pct(v float64) string {
-	if math.IsNaN(v) {
-		return "–"
-	}
-	return fmt.Sprintf("%.2f%%", 100*v)
-}
 
 // RunSummary describes a step's run in one Markdown line: epochs, time, best
 // validation accuracy, test accuracy, and what the study reported.
@@ -45,7 +37,7 @@ func (s *Study) RunSummary(id string) (string, error) {
 		reused = " — reused from its run folder"
 	}
 	return fmt.Sprintf("**%s** (%s): %d epochs in %s%s. Best val %s%s (epoch %d), **test %s** (best checkpoint). Study: val %s, test %s.",
-		st.ID, st.Title, len(res.History), eval.Duration(secs), reused, pct(bv), seen, at, pct(m.Accuracy), pct(st.StudyVal), pct(st.StudyTest)), nil
+		st.ID, st.Title, len(res.History), progress.Seconds(secs), reused, progress.Percent(bv), seen, at, progress.Percent(m.Accuracy), progress.Percent(st.StudyVal), progress.Percent(st.StudyTest)), nil
 }
 
 // FinalTestTable returns a step's test accuracy and macro F1 with each
@@ -59,7 +51,7 @@ func (s *Study) FinalTestTable(id string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprintf(&b, "| %s | %s | %.3f |\n", tta, pct(m.Accuracy), m.MacroF1)
+		fmt.Fprintf(&b, "| %s | %s | %.3f |\n", tta, progress.Percent(m.Accuracy), m.MacroF1)
 	}
 	return b.String(), nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fernb/fernb/fernb/models"
+	"github.com/fernb/fernb/fernb/progress"
 	"github.com/fernb/fernb/fernb/recipe"
 	"github.com/fernb/fernb/fernb/train"
 )
@@ -86,7 +87,7 @@ func readReportState(runsDir string, plan []planStep) reportState {
 // reused runs cost no time).
 func progressLine(s reportState, units0 float64, elapsed time.Duration) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "fer report: %s elapsed", elapsed.Round(time.Second))
+	fmt.Fprintf(&b, "fer report: %s elapsed", progress.Duration(elapsed))
 	if s.last != "" {
 		st := s.lastStatus
 		fmt.Fprintf(&b, "; %s %s, epoch %d/%d", s.last, st.State, st.EpochsDone, st.Epochs)
@@ -99,8 +100,9 @@ func progressLine(s reportState, units0 float64, elapsed time.Duration) string {
 	case s.units >= s.total:
 		b.WriteString("; training done, finishing the analysis cells")
 	case s.units > units0:
-		eta := time.Duration(float64(elapsed) * (s.total - s.units) / (s.units - units0))
-		fmt.Fprintf(&b, "; training ETA about %s", eta.Round(time.Minute))
+		// The rate counts only what this watch saw done: reused runs cost no time.
+		p := progress.Of(s.units-units0, s.total-units0, elapsed)
+		fmt.Fprintf(&b, " (%s of the work); training ETA about %s", progress.Of(s.units, s.total, elapsed).PercentText(), p.ETAText())
 	}
 	return b.String()
 }

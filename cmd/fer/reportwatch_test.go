@@ -69,12 +69,12 @@ func TestProgressLine(t *testing.T) {
 		{"nothing yet", nil, 0, []string{"training epochs done 0 of 8"}, []string{"ETA", "best val"}},
 		{"one epoch", map[string]train.Status{"a": {State: "running", EpochsDone: 1, Epochs: 2, BestEpoch: 1, BestValAcc: 0.4, Updated: t0}}, 0,
 			// 1 unit in 10 min, 5 left: 50 min.
-			[]string{"a running, epoch 1/2", "best val 40.0%", "done 1 of 8", "ETA about 50m0s"}, nil},
+			[]string{"a running, epoch 1/2", "best val 40.0%", "done 1 of 8", "(17% of the work); training ETA about 50 min 00 s"}, nil},
 		{"reused run", map[string]train.Status{
 			"a": {State: "done", EpochsDone: 1, Epochs: 2, Updated: t0},
 			"b": {State: "running", EpochsDone: 1, Epochs: 2, Updated: t0.Add(time.Minute)}}, 2,
 			// a was done before the watch: 1 unit in 10 min, 3 left.
-			[]string{"b running, epoch 1/2", "done 3 of 8", "ETA about 30m0s"}, nil},
+			[]string{"b running, epoch 1/2", "done 3 of 8", "(50% of the work); training ETA about 30 min 00 s"}, nil},
 		{"all done", map[string]train.Status{
 			"a": {State: "done", EpochsDone: 2, Epochs: 2, Updated: t0},
 			"b": {State: "done", EpochsDone: 2, Epochs: 2, Updated: t0},

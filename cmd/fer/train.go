@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fernb/fernb/fernb/data"
+	"github.com/fernb/fernb/fernb/progress"
 	"github.com/fernb/fernb/fernb/recipe"
 	"github.com/fernb/fernb/fernb/run"
 	"github.com/fernb/fernb/fernb/train"
@@ -237,7 +238,7 @@ func runTrain(args []string) error {
 	if res.Reused {
 		fmt.Printf("%s already holds this finished run: not retrained.\n", *runDir)
 	}
-	fmt.Printf("run %s: %s; best epoch %d (val acc %.2f%%); backend %s\n", res.Dir, res.Status.State, res.Status.BestEpoch, 100*res.Status.BestValAcc, res.Status.Backend)
+	fmt.Printf("run %s: %s; best epoch %d (val acc %s); backend %s\n", res.Dir, res.Status.State, res.Status.BestEpoch, progress.Percent(res.Status.BestValAcc), res.Status.Backend)
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fernb/fernb/fernb/models"
+	"github.com/fernb/fernb/fernb/progress"
 	"github.com/gomlx/compute"
 )
 
@@ -265,15 +266,11 @@ func timeSteps(w io.Writer, label string, untimed, timed int, budget float64, fn
 				note += fmt.Sprintf(", budget of %.0fs reached after %d timed steps", budget, len(times))
 				eta = 0
 			}
-			fmt.Fprintf(w, "[bench] %s: step %d/%d %.3fs%s, ETA %s\n", label, i+1, n, d, note, fmtDur(eta))
+			fmt.Fprintf(w, "[bench] %s: step %d/%d %.3fs%s, ETA %s\n", label, i+1, n, d, note, progress.Seconds(eta))
 		}
 		if stop {
 			break
 		}
 	}
 	return first, times, nil
-}
-
-func fmtDur(s float64) string {
-	return (time.Duration(s*10) * time.Second / 10).String()
 }

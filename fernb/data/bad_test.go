@@ -258,7 +258,7 @@ func TestProgress(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(log.String()), "\n")
 	last := lines[len(lines)-1]
-	if !strings.HasPrefix(last, "decoding 8/8 (100%)") || !strings.Contains(last, "ETA 0s") {
+	if !strings.HasPrefix(last, "decoding 8/8 (100%)") || !strings.Contains(last, "ETA 0 s") {
 		t.Errorf("last progress line %q", last)
 	}
 }

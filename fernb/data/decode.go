@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fernb/fernb/fernb/progress"
 	xdraw "golang.org/x/image/draw"
 )
 
@@ -235,7 +236,7 @@ func joinErrors(errs []error) error {
 	return fmt.Errorf("data: %d of %d images failed: %w", n, len(errs), errors.Join(first...))
 }
 
-// startProgress prints "what done/total (pct) ETA" lines to w every half
+// startProgress prints "what done/total (pct), elapsed, ETA, rate" lines to w every half
 // second until the returned stop function is called (which prints the last
 // line). A nil w prints nothing.
 func startProgress(w io.Writer, what string, total int, done *atomic.Int64) (stop func()) {
@@ -246,14 +247,8 @@ func startProgress(w io.Writer, what string, total int, done *atomic.Int64) (sto
 	quit := make(chan struct{})
 	finished := make(chan struct{})
 	line := func() {
-		d := done.Load()
-		el := time.Since(start)
-		eta := "?"
-		if d > 0 {
-			eta = (time.Duration(float64(el) * float64(int64(total)-d) / float64(d))).Round(10 * time.Millisecond).String()
-		}
-		fmt.Fprintf(w, "%s %d/%d (%.0f%%) elapsed %s ETA %s\n", what, d, total,
-			100*float64(d)/float64(max(total, 1)), el.Round(10*time.Millisecond), eta)
+		p := progress.Of(float64(done.Load()), float64(total), time.Since(start))
+		fmt.Fprintf(w, "%s %s, %s\n", what, p, p.RateText("img"))
 	}
 	go func() {
 		defer close(finished)

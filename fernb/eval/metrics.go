@@ -10,6 +10,7 @@ import (
 	"io"
 
 	"github.com/fernb/fernb/fernb/data"
+	"github.com/fernb/fernb/fernb/progress"
 	"github.com/fernb/fernb/fernb/table"
 )
 
@@ -119,6 +120,6 @@ func (m Metrics) WriteTable(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(w, "accuracy %.2f%% (%d images), macro F1 %.3f\n\n%s\n%s", 100*m.Accuracy, m.N, m.MacroF1, pc, cf)
+	_, err = fmt.Fprintf(w, "accuracy %s (%d images), macro F1 %.3f\n\n%s\n%s", progress.Percent(m.Accuracy), m.N, m.MacroF1, pc, cf)
 	return err
 }

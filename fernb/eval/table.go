@@ -2,8 +2,8 @@ package eval
 
 import (
 	"fmt"
-	"math"
 
+	"github.com/fernb/fernb/fernb/progress"
 	"github.com/fernb/fernb/fernb/table"
 	"github.com/fernb/fernb/fernb/train"
 )
@@ -66,33 +66,20 @@ func (t AccuracyTable) Table() (*table.Table, error) {
 		if len(r.Accuracies) != len(t.Columns) {
 			return nil, fmt.Errorf("eval: accuracy row %q has %d accuracies for %d columns", r.Run, len(r.Accuracies), len(t.Columns))
 		}
-		cells := []string{r.Run, r.About, fmt.Sprint(r.Epochs), Duration(r.Seconds), Percent(r.BestVal)}
+		cells := []string{r.Run, r.About, fmt.Sprint(r.Epochs), progress.Seconds(r.Seconds), accuracyCell(r.BestVal)}
 		for _, a := range r.Accuracies {
-			cells = append(cells, Percent(a))
+			cells = append(cells, accuracyCell(a))
 		}
 		out.Rows = append(out.Rows, cells)
 	}
 	return out, nil
 }
 
-// Percent formats a fraction as a percentage with two decimals, "–" for NaN
-// or 0 (a number that was not measured or not reported).
-func Percent(v float64) string {
-	if math.IsNaN(v) || v == 0 {
+// accuracyCell formats an accuracy as progress.Percent does, "–" for 0 too
+// (a number that was not measured or not reported).
+func accuracyCell(v float64) string {
+	if v == 0 {
 		return "–"
 	}
-	return fmt.Sprintf("%.2f%%", 100*v)
-}
-
-// Duration formats seconds as "45 s", "12 min 05 s" or "1 h 07 min".
-func Duration(secs float64) string {
-	s := int(math.Round(secs))
-	switch {
-	case s < 60:
-		return fmt.Sprintf("%d s", s)
-	case s < 3600:
-		return fmt.Sprintf("%d min %02d s", s/60, s%60)
-	}
-	m := int(math.Round(secs / 60))
-	return fmt.Sprintf("%d h %02d min", m/60, m%60)
+	return progress.Percent(v)
 }

@@ -8,21 +8,13 @@ import (
 	"github.com/fernb/fernb/fernb/train"
 )
 
-func TestDurationAndPercent(t *testing.T) {
-	for _, c := range []struct {
-		secs float64
-		want string
-	}{{0, "0 s"}, {44.6, "45 s"}, {60, "1 min 00 s"}, {725, "12 min 05 s"}, {3599.4, "59 min 59 s"}, {3600, "1 h 00 min"}, {6330, "1 h 46 min"}} {
-		if got := Duration(c.secs); got != c.want {
-			t.Errorf("Duration(%g) = %q, want %q", c.secs, got, c.want)
-		}
-	}
+func TestAccuracyCell(t *testing.T) {
 	for _, c := range []struct {
 		v    float64
 		want string
 	}{{0.6147, "61.47%"}, {1, "100.00%"}, {math.NaN(), "–"}, {0, "–"}} {
-		if got := Percent(c.v); got != c.want {
-			t.Errorf("Percent(%g) = %q, want %q", c.v, got, c.want)
+		if got := accuracyCell(c.v); got != c.want {
+			t.Errorf("accuracyCell(%g) = %q, want %q", c.v, got, c.want)
 		}
 	}
 }

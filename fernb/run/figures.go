@@ -3,12 +3,12 @@ package run
 import (
 	"errors"
 	"fmt"
-	"math"
 	"path/filepath"
 
 	"github.com/fernb/fernb/fernb/data"
 	"github.com/fernb/fernb/fernb/eval"
 	"github.com/fernb/fernb/fernb/pca"
+	"github.com/fernb/fernb/fernb/progress"
 	"github.com/fernb/fernb/fernb/recipe"
 	"github.com/fernb/fernb/fernb/train"
 	"github.com/fernb/fernb/plots"
@@ -61,14 +61,6 @@ func Features(m *train.Model, sp *data.Split, idx []int) ([][]float32, error) {
 	return out, nil
 }
 
-// pct formats a fraction as a percentage, "–" for NaN.
-func pct(v float64) string {
-	if math.IsNaN(v) {
-		return "–"
-	}
-	return fmt.Sprintf("%.2f%%", 100*v)
-}
-
 // Confusion draws the confusion matrix of the best checkpoint on a split.
 func (r *Handle) Confusion(split string) (*plots.Figure, error) {
 	m, err := r.Evaluate(split, eval.TTANone)
@@ -80,7 +72,7 @@ func (r *Handle) Confusion(split string) (*plots.Figure, error) {
 		counts[i] = m.Confusion[i][:]
 	}
 	f, err := plots.ConfusionMatrix(counts, classNames(),
-		plots.Title(fmt.Sprintf("%s confusion, step %s (accuracy %s)%s", split, r.Name, pct(m.Accuracy), r.Label)))
+		plots.Title(fmt.Sprintf("%s confusion, step %s (accuracy %s)%s", split, r.Name, progress.Percent(m.Accuracy), r.Label)))
 	return named(f, err, FigName("confusion", r.FigID, split))
 }
 

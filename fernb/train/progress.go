@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/fernb/fernb/fernb/progress"
 )
 
 // Progress is one report of a running training.
@@ -34,31 +36,46 @@ type Progress struct {
 // goroutine: it must return quickly.
 type ProgressFunc func(Progress)
 
-// String formats p on one line, e.g.
-// "epoch 3/30 step 120/186 loss 1.234 acc 45.1% 152 img/s ETA 4m12s".
+// Parts is how far the whole run is, in steps: done of Epochs·Steps after
+// Elapsed (an epoch counts as done once its training steps are), with
+// p.ETA as the time left once the loop has estimated it.
+func (p Progress) Parts() progress.Parts {
+	steps := max(1, p.Steps)
+	done := (p.Epoch - 1) * steps
+	switch p.Phase {
+	case "train":
+		done += p.Step
+	case "val", "epoch":
+		done += steps
+	}
+	parts := progress.Of(float64(done), float64(max(1, p.Epochs*steps)), p.Elapsed)
+	if p.ETA > 0 {
+		parts = parts.WithETA(p.ETA)
+	}
+	return parts
+}
+
+// String formats p on one line, e.g. "epoch 3/30 step 120/186 (8%) loss
+// 1.2340 acc 45.1% 152 img/s, elapsed 1 min 02 s, ETA 14 min 12 s".
 func (p Progress) String() string {
 	switch p.Phase {
 	case "compile":
 		return fmt.Sprintf("epoch %d/%d compiling the training graph...", p.Epoch, p.Epochs)
 	case "val":
 		return fmt.Sprintf("epoch %d/%d validating...", p.Epoch, p.Epochs)
-	case "epoch":
+	}
+	parts := p.Parts()
+	when := fmt.Sprintf("elapsed %s, ETA %s", parts.ElapsedText(), parts.ETAText())
+	if p.Phase == "epoch" {
 		d := p.Done
 		s := fmt.Sprintf("epoch %d/%d done: loss %.4f acc %.1f%%", d.Epoch, p.Epochs, d.TrainLoss, 100*d.TrainAcc)
 		if d.HasVal {
 			s += fmt.Sprintf(" | val loss %.4f acc %.1f%%", d.ValLoss, 100*d.ValAcc)
 		}
-		return s + fmt.Sprintf(" | lr %.3g | %.1fs, %.0f img/s, data wait %.1fs | ETA %s", d.LR, d.Seconds, d.ImagesPerSec, d.DataWaitSeconds, roundETA(p.ETA))
+		return s + fmt.Sprintf(" | lr %.3g | %.1fs, %.0f img/s, data wait %.1fs | %s", d.LR, d.Seconds, d.ImagesPerSec, d.DataWaitSeconds, when)
 	}
-	return fmt.Sprintf("epoch %d/%d step %d/%d loss %.4f acc %.1f%% %.0f img/s ETA %s",
-		p.Epoch, p.Epochs, p.Step, p.Steps, p.Loss, 100*p.Acc, p.ImagesPerSec, roundETA(p.ETA))
-}
-
-func roundETA(d time.Duration) time.Duration {
-	if d > time.Minute {
-		return d.Round(time.Second)
-	}
-	return d.Round(100 * time.Millisecond)
+	return fmt.Sprintf("epoch %d/%d step %d/%d (%s) loss %.4f acc %.1f%% %.0f img/s, %s",
+		p.Epoch, p.Epochs, p.Step, p.Steps, parts.PercentText(), p.Loss, 100*p.Acc, p.ImagesPerSec, when)
 }
 
 // TextProgress returns a ProgressFunc writing one line per report to w;

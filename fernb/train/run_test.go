@@ -70,7 +70,7 @@ func TestRunLearnsReusesAndLoads(t *testing.T) {
 			t.Errorf("history[%d]: data wait %gs of a %gs epoch", i, e.DataWaitSeconds, e.Seconds)
 		}
 	}
-	if !strings.Contains(lines.String(), "img/s ETA") || !strings.Contains(lines.String(), "done: loss") || !strings.Contains(lines.String(), "data wait") {
+	if !strings.Contains(lines.String(), "img/s, elapsed ") || !strings.Contains(lines.String(), "done: loss") || !strings.Contains(lines.String(), "data wait") {
 		t.Errorf("progress lines lack step or epoch reports:\n%s", lines.String())
 	}
 

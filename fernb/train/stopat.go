@@ -3,6 +3,8 @@ package train
 import (
 	"fmt"
 	"time"
+
+	"github.com/fernb/fernb/fernb/progress"
 )
 
 // TargetReached is the error a StopAtVal hook ends training with: the run
@@ -24,8 +26,8 @@ type TargetReached struct {
 
 // Error implements error.
 func (r *TargetReached) Error() string {
-	return fmt.Sprintf("val accuracy %.2f%% >= %.2f%% first at epoch %d: %.0f s of epochs (training + validation) in this session, %.0f s wall",
-		100*r.Epoch.ValAcc, 100*r.Target, r.Epoch.Epoch, r.Seconds, r.Wall)
+	return fmt.Sprintf("val accuracy %s >= %s first at epoch %d: %.0f s of epochs (training + validation) in this session, %.0f s wall",
+		progress.Percent(r.Epoch.ValAcc), progress.Percent(r.Target), r.Epoch.Epoch, r.Seconds, r.Wall)
 }
 
 // StopAtVal returns an epoch-end hook (for WithEpochEnd) that ends training
