@@ -42,25 +42,6 @@ func (r *Handle) TrainingCurves() (*plots.Figure, error) {
 	return TrainingFigure(name, r.History, fmt.Sprintf("%s: %d epochs%s", name, len(r.History), r.Label))
 }
 
-// Features returns the penultimate features of model m over images idx of
-// split sp, one row per image, computed in batches.
-func Features(m *train.Model, sp *data.Split, idx []int) ([][]float32, error) {
-	bs := max(1, m.BatchSize())
-	dim := m.ModelConfig().FeatureDim()
-	out := make([][]float32, 0, len(idx))
-	for lo := 0; lo < len(idx); lo += bs {
-		hi := min(lo+bs, len(idx))
-		f, err := m.Features(m.Images(sp, idx[lo:hi]))
-		if err != nil {
-			return nil, err
-		}
-		for i := range hi - lo {
-			out = append(out, f[i*dim:(i+1)*dim])
-		}
-	}
-	return out, nil
-}
-
 // Confusion draws the confusion matrix of the best checkpoint on a split.
 func (r *Handle) Confusion(split string) (*plots.Figure, error) {
 	m, err := r.Evaluate(split, eval.TTANone)
@@ -256,7 +237,7 @@ func (r *Handle) PCA(limit int) ([]*plots.Figure, error) {
 		if err != nil {
 			return nil, err
 		}
-		feats, err := Features(m, sp, idx)
+		feats, err := eval.Features(m, sp, idx)
 		if err != nil {
 			return nil, err
 		}
