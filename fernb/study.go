@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/fernb/fernb/fernb/data"
-	"github.com/fernb/fernb/fernb/pca"
 	"github.com/fernb/fernb/fernb/recipe"
 	"github.com/fernb/fernb/fernb/train"
 	"github.com/fernb/fernb/xla"
@@ -146,11 +145,7 @@ func (s *Study) subset(ds *data.Dataset) error {
 		if *sp == nil || n <= 0 || (*sp).Len() <= n {
 			return nil
 		}
-		labels := make([]int, (*sp).Len())
-		for i, l := range (*sp).Labels {
-			labels[i] = int(l)
-		}
-		idx, err := pca.Subsample(len(labels), labels, n, recipe.SplitSeed)
+		idx, err := data.StratifiedSample((*sp).Labels, n, recipe.SplitSeed)
 		if err != nil {
 			return err
 		}

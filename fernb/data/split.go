@@ -1,6 +1,7 @@
 package data
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -46,13 +47,9 @@ func (d *Dataset) SplitVal(fraction float64, seed uint64) error {
 // label (at least one for a label with two or more images, never all of a
 // label's images), chosen with a PCG generator seeded by seed.
 func StratifiedSplit(labels []uint8, fraction float64, seed uint64) (rest, picked []int) {
-	var byClass [256][]int
-	for i, l := range labels {
-		byClass[l] = append(byClass[l], i)
-	}
-	rng := rand.New(rand.NewPCG(seed, 0x5eed_fe2b_da7a_5117))
-	for c := range byClass {
-		idx := byClass[c]
+	byClass := indicesByClass(labels)
+	var quota [256]int
+	for c, idx := range byClass {
 		if len(idx) == 0 {
 			continue
 		}
@@ -60,10 +57,106 @@ func StratifiedSplit(labels []uint8, fraction float64, seed uint64) (rest, picke
 		if k == 0 && len(idx) >= 2 && fraction > 0 {
 			k = 1
 		}
-		if k >= len(idx) {
-			k = len(idx) - 1
+		quota[c] = min(k, len(idx)-1)
+	}
+	return stratifiedPick(byClass, quota, seed)
+}
+
+// StratifiedSample returns limit of the indices 0..len(labels)-1, sorted,
+// keeping each label's share: label c gets limit·count(c)/n rounded by
+// largest remainder, and at least one index for every label present (so
+// rare classes such as "disgust" stay in a subset). The indices are drawn
+// as StratifiedSplit draws them, from seed: the same labels, limit and seed
+// give the same sample. A limit of len(labels) or more returns every
+// index; a limit below 1 or below the number of labels present is an
+// error.
+func StratifiedSample(labels []uint8, limit int, seed uint64) ([]int, error) {
+	n := len(labels)
+	if limit < 1 {
+		return nil, fmt.Errorf("data: StratifiedSample limit=%d, must be >= 1", limit)
+	}
+	if limit >= n {
+		all := make([]int, n)
+		for i := range all {
+			all[i] = i
 		}
-		// Partial Fisher-Yates: the first k of a seeded shuffle.
+		return all, nil
+	}
+	byClass := indicesByClass(labels)
+	quota, err := sampleQuotas(byClass, n, limit)
+	if err != nil {
+		return nil, err
+	}
+	_, picked := stratifiedPick(byClass, quota, seed)
+	return picked, nil
+}
+
+// sampleQuotas shares limit of the n indices among the classes by largest
+// remainder, with a floor of one per class present (floors that overshoot
+// are taken back from the largest quotas).
+func sampleQuotas(byClass [256][]int, n, limit int) ([256]int, error) {
+	var quota [256]int
+	var present []int
+	rem := map[int]float64{}
+	used := 0
+	for c, idx := range byClass {
+		if len(idx) == 0 {
+			continue
+		}
+		present = append(present, c)
+		exact := float64(limit) * float64(len(idx)) / float64(n)
+		quota[c] = min(max(int(exact), 1), len(idx))
+		rem[c] = exact - math.Floor(exact)
+		used += quota[c]
+	}
+	if len(present) > limit {
+		return quota, fmt.Errorf("data: StratifiedSample limit=%d is smaller than the %d labels present", limit, len(present))
+	}
+	// Largest remainders first; ties go to the smaller label.
+	slices.SortStableFunc(present, func(a, b int) int { return cmp.Compare(rem[b], rem[a]) })
+	for used < limit {
+		grew := false
+		for _, c := range present {
+			if used < limit && quota[c] < len(byClass[c]) {
+				quota[c]++
+				used++
+				grew = true
+			}
+		}
+		if !grew {
+			break
+		}
+	}
+	for used > limit {
+		big := present[0]
+		for _, c := range present {
+			if quota[c] > quota[big] {
+				big = c
+			}
+		}
+		quota[big]--
+		used--
+	}
+	return quota, nil
+}
+
+// indicesByClass lists the indices of each label, in increasing order.
+func indicesByClass(labels []uint8) [256][]int {
+	var byClass [256][]int
+	for i, l := range labels {
+		byClass[l] = append(byClass[l], i)
+	}
+	return byClass
+}
+
+// stratifiedPick picks quota[c] indices of each class c (the first quota[c]
+// of a partial Fisher-Yates shuffle, classes in label order, one PCG
+// generator seeded by seed) and returns the rest and the picked, sorted.
+// byClass's lists are shuffled in place.
+func stratifiedPick(byClass [256][]int, quota [256]int, seed uint64) (rest, picked []int) {
+	rng := rand.New(rand.NewPCG(seed, 0x5eed_fe2b_da7a_5117))
+	for c, idx := range byClass {
+		k := quota[c]
 		for i := range k {
 			j := i + rng.IntN(len(idx)-i)
 			idx[i], idx[j] = idx[j], idx[i]

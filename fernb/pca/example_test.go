@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/fernb/fernb/fernb/data"
 	"github.com/fernb/fernb/fernb/pca"
 )
 
@@ -11,13 +12,13 @@ func ExampleFitRows() {
 	// 1,000 synthetic 3-D feature vectors stretched along the first axis.
 	rng := rand.New(rand.NewPCG(1, 1))
 	x := make([][]float32, 1000)
-	labels := make([]int, len(x))
+	labels := make([]uint8, len(x))
 	for i := range x {
 		x[i] = []float32{float32(3 * rng.NormFloat64()), float32(rng.NormFloat64()), float32(0.1 * rng.NormFloat64())}
-		labels[i] = i % 7
+		labels[i] = uint8(i % 7)
 	}
 	// Fit on a stratified subsample, project every row.
-	rows, err := pca.Subsample(len(x), labels, 500, 42)
+	rows, err := data.StratifiedSample(labels, 500, 42)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -4,11 +4,12 @@
 //
 // Speed: stat.PC factorises the centred n×d data matrix with a thin SVD in
 // pure Go, which costs O(n·d²). Measured on the 2-core dev machine: Fit on
-// all 28,709×512 rows takes about 8 s; Subsample(n, labels, 5000, seed) +
-// FitRows (fit on 5,000 rows, project all 28,709) about 2 s. For large splits
-// prefer the subsample: with a few thousand rows the leading components are
-// estimated almost exactly as from the full split. Transform projects other
-// splits (val, test) onto the axes fitted on train.
+// all 28,709×512 rows takes about 8 s; a stratified sample of 5,000 rows
+// (data.StratifiedSample) + FitRows (fit on 5,000 rows, project all 28,709)
+// about 2 s. For large splits prefer the sample: with a few thousand rows
+// the leading components are estimated almost exactly as from the full
+// split. Transform projects other splits (val, test) onto the axes fitted
+// on train.
 package pca
 
 import (
@@ -49,8 +50,8 @@ func Fit(x [][]float32, k int) (*Result, error) {
 
 // FitRows estimates the first k principal components from the rows of x
 // listed in rows (all rows when rows is nil), then projects every row of x on
-// them (Result.Projected has len(x) rows). Use it with Subsample to keep
-// large splits fast.
+// them (Result.Projected has len(x) rows). Use it with a sample of the rows
+// (data.StratifiedSample) to keep large splits fast.
 func FitRows(x [][]float32, rows []int, k int) (*Result, error) {
 	d, err := checkMatrix(x)
 	if err != nil {

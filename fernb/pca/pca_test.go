@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fernb/fernb/fernb/data"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -205,79 +206,6 @@ func TestComponentsSignDeterministic(t *testing.T) {
 	}
 }
 
-func TestSubsample(t *testing.T) {
-	labels := make([]int, 1000)
-	for i := range labels {
-		switch {
-		case i < 10:
-			labels[i] = 1 // rare class, 1%
-		case i < 510:
-			labels[i] = 3
-		default:
-			labels[i] = 6
-		}
-	}
-	tests := []struct {
-		name      string
-		labels    []int
-		limit     int
-		wantLen   int
-		wantCount map[int]int
-	}{
-		{"unstratified", nil, 100, 100, nil},
-		{"stratified", labels, 100, 100, map[int]int{1: 1, 3: 50, 6: 49}},
-		{"stratified small", labels, 3, 3, map[int]int{1: 1, 3: 1, 6: 1}},
-		{"all", labels, 5000, 1000, map[int]int{1: 10, 3: 500, 6: 490}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			a, err := Subsample(1000, tc.labels, tc.limit, 42)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := Subsample(1000, tc.labels, tc.limit, 42)
-			c, _ := Subsample(1000, tc.labels, tc.limit, 43)
-			if len(a) != tc.wantLen {
-				t.Fatalf("len %d want %d", len(a), tc.wantLen)
-			}
-			same := true
-			for i := range a {
-				if a[i] != b[i] {
-					t.Fatal("same seed gave different samples")
-				}
-				if a[i] != c[i] {
-					same = false
-				}
-				if i > 0 && a[i] <= a[i-1] {
-					t.Fatalf("indices not strictly increasing at %d", i)
-				}
-			}
-			if same && tc.wantLen < 1000 {
-				t.Error("different seeds gave identical samples")
-			}
-			if tc.wantCount != nil {
-				got := map[int]int{}
-				for _, i := range a {
-					got[labels[i]]++
-				}
-				for l, w := range tc.wantCount {
-					if got[l] != w {
-						t.Errorf("label %d: %d rows, want %d (all: %v)", l, got[l], w, got)
-					}
-				}
-			}
-		})
-	}
-	for _, bad := range []struct {
-		n, limit int
-		labels   []int
-	}{{10, 0, nil}, {10, 5, []int{1, 2}}, {-1, 5, nil}, {3, 2, []int{0, 1, 2}}} {
-		if _, err := Subsample(bad.n, bad.labels, bad.limit, 1); err == nil {
-			t.Errorf("Subsample(%d, %v, %d) did not fail", bad.n, bad.labels, bad.limit)
-		}
-	}
-}
-
 // TestFitSpeed checks that the recommended recipe for a FER2013-sized
 // feature matrix (28,709×512: stratified subsample of 5,000 rows, Transform
 // all) stays within a few seconds.
@@ -288,17 +216,17 @@ func TestFitSpeed(t *testing.T) {
 	const n, d = 28709, 512
 	rng := rand.New(rand.NewPCG(5, 5))
 	x := make([][]float32, n)
-	labels := make([]int, n)
+	labels := make([]uint8, n)
 	for i := range x {
 		row := make([]float32, d)
 		for j := range row {
 			row[j] = float32(rng.NormFloat64() * (1 + float64(j%8)))
 		}
 		x[i] = row
-		labels[i] = i % 7
+		labels[i] = uint8(i % 7)
 	}
 	start := time.Now()
-	rows, err := Subsample(n, labels, 5000, 1)
+	rows, err := data.StratifiedSample(labels, 5000, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

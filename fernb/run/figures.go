@@ -229,11 +229,7 @@ func (r *Handle) PCA(limit int) ([]*plots.Figure, error) {
 	var fit *pca.Result
 	var figs []*plots.Figure
 	for _, sp := range ds.Splits() {
-		labels := make([]int, sp.Len())
-		for i, l := range sp.Labels {
-			labels[i] = int(l)
-		}
-		idx, err := pca.Subsample(sp.Len(), labels, limit, recipe.SplitSeed)
+		idx, err := data.StratifiedSample(sp.Labels, limit, recipe.SplitSeed)
 		if err != nil {
 			return nil, err
 		}
@@ -243,7 +239,7 @@ func (r *Handle) PCA(limit int) ([]*plots.Figure, error) {
 		}
 		sub := make([]int, len(idx))
 		for i, j := range idx {
-			sub[i] = labels[j]
+			sub[i] = int(sp.Labels[j])
 		}
 		if fit == nil { // the first split (train) defines the axes
 			if fit, err = pca.Fit(feats, 2); err != nil {
