@@ -115,7 +115,7 @@ func (s *Study) Dataset() (*data.Dataset, error) {
 	}
 	var ds *data.Dataset
 	if s.Synthetic() {
-		nTrain, nTest := 3500, 700 // 2,800 train + 700 val: the report in minutes (recipe.Scale.ForSynthetic)
+		nTrain, nTest := 3000, 600 // 2,400 train + 600 val: the report within 10 minutes (recipe.Scale.ForSynthetic)
 		if s.Scale.TrainImages > 0 {
 			nTrain = s.Scale.TrainImages + s.Scale.EvalImages
 			nTest = s.Scale.EvalImages

@@ -151,8 +151,18 @@ func TestForSynthetic(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		ref := real.Scale
+		if name == "short" {
+			ref.Epochs = map[string]int{}
+			for id, e := range real.Scale.Epochs {
+				ref.Epochs[id] = min(e, SyntheticShortEpochs)
+			}
+		}
 		for _, st := range StudySteps() {
-			a, b := syn.Scale.Apply(st), real.Scale.Apply(st)
+			a, b := syn.Scale.Apply(st), ref.Apply(st)
+			if name == "short" && (a.Epochs > SyntheticShortEpochs || a.Epochs < min(real.Scale.Apply(st).Epochs, SyntheticShortEpochs)) {
+				t.Errorf("scale short, step %s on synthetic: %d epochs, want at most %d", st.ID, a.Epochs, SyntheticShortEpochs)
+			}
 			if a.WarmupEpochs != b.WarmupEpochs {
 				t.Errorf("scale %s, step %s on synthetic: warm-up %d, want %d", name, st.ID, a.WarmupEpochs, b.WarmupEpochs)
 			}
