@@ -8,17 +8,20 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"runtime"
 	"testing"
 )
 
 // TestSyntheticSheet writes a contact sheet of synthetic faces, one row per
-// class, to $FERNB_SYNTHETIC_SHEET (skipped without it): a look at what the
-// classes show.
+// class (and one of the plain faces: no pose, lighting or noise), and checks
+// that every class filled its row and the PNG reads back at its size. The
+// sheet goes to $FERNB_SYNTHETIC_SHEET when set (a look at what the classes
+// show), else to a temporary folder.
 func TestSyntheticSheet(t *testing.T) {
 	path := os.Getenv("FERNB_SYNTHETIC_SHEET")
 	if path == "" {
-		t.Skip("set FERNB_SYNTHETIC_SHEET=FILE.png to write a contact sheet of synthetic faces")
+		path = filepath.Join(t.TempDir(), "sheet.png")
 	}
 	const perClass, zoom = 12, 2
 	for _, plain := range []bool{false, true} {
@@ -50,6 +53,22 @@ func TestSyntheticSheet(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.Close()
+		for c, k := range n {
+			if k != perClass {
+				t.Errorf("plain %v: class %d has %d faces on the sheet, want %d", plain, c, k, perClass)
+			}
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := png.Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if back.Bounds() != img.Bounds() {
+			t.Errorf("%s reads back as %v, want %v", p, back.Bounds(), img.Bounds())
+		}
 	}
 }
 
