@@ -10,7 +10,6 @@ import (
 	"io"
 
 	"github.com/fernb/fernb/fernb/data"
-	"github.com/fernb/fernb/fernb/progress"
 	"github.com/fernb/fernb/fernb/table"
 )
 
@@ -32,6 +31,11 @@ type Metrics struct {
 	N int `json:"n"`
 	// Accuracy is the fraction predicted correctly.
 	Accuracy float64 `json:"accuracy"`
+	// AccuracyLow and AccuracyHigh bound the 95 % Wilson score interval of
+	// the accuracy (see Wilson). Metrics cached before they existed read
+	// them as 0: SetInterval fills them.
+	AccuracyLow  float64 `json:"accuracy_low"`
+	AccuracyHigh float64 `json:"accuracy_high"`
 	// Confusion[t][p] counts images of true class t predicted as p.
 	Confusion [data.NumClasses][data.NumClasses]int `json:"confusion"`
 	// PerClass has the scores of each class, in label order.
@@ -86,10 +90,11 @@ func Compute(labels, preds []int) (Metrics, error) {
 	if m.N > 0 {
 		m.Accuracy = float64(correct) / float64(m.N)
 	}
+	m.AccuracyLow, m.AccuracyHigh = Wilson(correct, m.N)
 	return m, nil
 }
 
-// WriteTable writes the accuracy, the per-class table and the confusion
+// WriteTable writes the accuracy with its 95 % interval, the per-class table and the confusion
 // matrix (rows: true class, columns: predicted) as aligned text (through
 // table.Table, the tables' one writer).
 func (m Metrics) WriteTable(w io.Writer) error {
@@ -120,6 +125,6 @@ func (m Metrics) WriteTable(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(w, "accuracy %s (%d images), macro F1 %.3f\n\n%s\n%s", progress.Percent(m.Accuracy), m.N, m.MacroF1, pc, cf)
+	_, err = fmt.Fprintf(w, "accuracy %s (%d images), macro F1 %.3f\n\n%s\n%s", m.AccuracyText(), m.N, m.MacroF1, pc, cf)
 	return err
 }

@@ -36,6 +36,9 @@ func (r *Handle) Evaluate(split, tta string) (eval.Metrics, error) {
 	}
 	dataKey := fmt.Sprintf("%s split %s, %d images, fingerprint %s", r.DataName, split, sp.Len(), fp)
 	if b, err := os.ReadFile(cache); err == nil && json.Unmarshal(b, &cached) == nil && cached.Stamp == stamp && stamp != "" && cached.Data == dataKey {
+		if cached.Metrics.AccuracyHigh == 0 && cached.Metrics.N > 0 {
+			cached.Metrics.SetInterval() // cached before the intervals existed
+		}
 		return cached.Metrics, nil
 	}
 	rep, err := r.evaluateFull(split, tta)

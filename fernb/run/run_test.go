@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -60,6 +61,22 @@ func TestRunHandle(t *testing.T) {
 	m2, err := r.Evaluate("test", "none")
 	if err != nil || m2.Accuracy != m1.Accuracy {
 		t.Errorf("cached evaluation %v, %v; want %v", m2.Accuracy, err, m1.Accuracy)
+	}
+	// A cache written before the 95 % intervals existed still loads, and
+	// gets its interval.
+	old, err := os.ReadFile(caches[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	stripped := regexp.MustCompile(`(?m)^\s*"accuracy_(low|high)": [^\n]*\n`).ReplaceAll(old, nil)
+	if len(stripped) == len(old) {
+		t.Fatalf("cache %s has no accuracy_low/high to strip", caches[0])
+	}
+	if err := os.WriteFile(caches[0], stripped, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if m3, err := r.Evaluate("test", "none"); err != nil || m3.AccuracyLow != m1.AccuracyLow || m3.AccuracyHigh != m1.AccuracyHigh || m1.AccuracyHigh == 0 {
+		t.Errorf("old cache: interval [%v, %v], %v; want [%v, %v]", m3.AccuracyLow, m3.AccuracyHigh, err, m1.AccuracyLow, m1.AccuracyHigh)
 	}
 	if r.Choice.Kind == "" {
 		t.Error("the run made a backend but no choice is recorded")
