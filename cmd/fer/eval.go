@@ -9,6 +9,7 @@ import (
 	"github.com/fernb/fernb/fernb/atomicfile"
 	"github.com/fernb/fernb/fernb/data"
 	"github.com/fernb/fernb/fernb/eval"
+	"github.com/fernb/fernb/fernb/table"
 	"github.com/fernb/fernb/fernb/train"
 )
 
@@ -21,6 +22,7 @@ func runEval(args []string) error {
 	mf := addModelFlags(fs)
 	split := fs.String("split", "test", "split: train, val or test")
 	tta := fs.String("tta", eval.TTANone, "test-time augmentation: none, flip or tencrop")
+	compare := fs.String("compare", "", "also evaluate run folder `B` on the same images (same split, TTA and checkpoint) and compare it with --run: both accuracies, the 2x2 table of right/wrong and the exact McNemar test")
 	jsonOut := fs.String("json", "", "also write the metrics as JSON to this file")
 	df := addDataFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -40,6 +42,11 @@ func runEval(args []string) error {
 	scored := ds.Record()
 	same := runData != nil && scored.Split(*split) != nil && runData.Split(*split) != nil &&
 		scored.Split(*split).Fingerprint == runData.Split(*split).Fingerprint
+	if *compare != "" {
+		if err := sameData(*mf.run, *compare, *split); err != nil {
+			return err
+		}
+	}
 	r, err := mf.open()
 	if err != nil {
 		return err
@@ -60,15 +67,23 @@ func runEval(args []string) error {
 	if err := rep.Metrics.WriteTable(os.Stdout); err != nil {
 		return err
 	}
+	var paired *eval.Paired
+	if *compare != "" {
+		if paired, err = compareRuns(rep, s, mf, *mf.run, *compare, *tta); err != nil {
+			return err
+		}
+	}
 	if *jsonOut != "" {
 		out := struct {
 			eval.Metrics
-			Run        string `json:"run"`
-			Checkpoint string `json:"checkpoint"`
-			Split      string `json:"split"`
-			Data       string `json:"data"`
-			RunsData   bool   `json:"runs_own_data"`
-		}{rep.Metrics, *mf.run, *mf.checkpoint, *split, dataLine, same}
+			Run        string       `json:"run"`
+			Checkpoint string       `json:"checkpoint"`
+			Split      string       `json:"split"`
+			Data       string       `json:"data"`
+			RunsData   bool         `json:"runs_own_data"`
+			Compare    string       `json:"compare,omitempty"`
+			Paired     *eval.Paired `json:"paired,omitempty"`
+		}{rep.Metrics, *mf.run, *mf.checkpoint, *split, dataLine, same, *compare, paired}
 		b, err := json.MarshalIndent(out, "", "  ")
 		if err != nil {
 			return err
@@ -117,4 +132,69 @@ func scoredLine(split string, s *data.Split, scored data.Record, runData *data.R
 	default:
 		return line + " (NOT the run's own data: it was trained on " + runData.String() + ")"
 	}
+}
+
+// sameData refuses to compare runs a and b whose data records (data.json)
+// hold different contents of the split compared.
+func sameData(a, b, split string) error {
+	ra, err := train.ReadResult(a)
+	if err != nil {
+		return err
+	}
+	rb, err := train.ReadResult(b)
+	if err != nil {
+		return err
+	}
+	if ra.Data == nil || rb.Data == nil {
+		return nil // no record to check: both are scored on the same loaded split below
+	}
+	sa, sb := ra.Data.Split(split), rb.Data.Split(split)
+	if sa == nil || sb == nil || sa.Fingerprint != sb.Fingerprint {
+		return fmt.Errorf("--compare: runs %s (data %s) and %s (data %s) recorded different %s splits: their accuracies are not paired on the same images",
+			a, ra.Data, b, rb.Data, split)
+	}
+	return nil
+}
+
+// compareRuns evaluates run b on split s as repA was (same TTA and
+// checkpoint) and prints both accuracies, the 2x2 table of right/wrong and
+// the exact McNemar test (eval.Compare).
+func compareRuns(repA *eval.Report, s *data.Split, mf modelFlags, a, b, tta string) (*eval.Paired, error) {
+	fb := mf
+	fb.run = &b
+	rb, err := fb.open()
+	if err != nil {
+		return nil, err
+	}
+	defer rb.Close()
+	mb, err := rb.Model(*mf.checkpoint)
+	if err != nil {
+		return nil, err
+	}
+	repB, err := eval.Evaluate(mb, s, tta)
+	if err != nil {
+		return nil, err
+	}
+	rightA, rightB := make([]bool, len(repA.Labels)), make([]bool, len(repB.Labels))
+	for i := range rightA {
+		rightA[i] = repA.Preds[i] == repA.Labels[i]
+	}
+	for i := range rightB {
+		rightB[i] = repB.Preds[i] == repB.Labels[i]
+	}
+	p, err := eval.Compare(rightA, rightB)
+	if err != nil {
+		return nil, err
+	}
+	tab := table.Table{Caption: "paired on the same images (rows: A, columns: B)", Columns: []string{"", "B right", "B wrong"},
+		Right: []bool{false, true, true}, Rows: [][]string{
+			{"A right", fmt.Sprint(p.Both), fmt.Sprint(p.OnlyA)},
+			{"A wrong", fmt.Sprint(p.OnlyB), fmt.Sprint(p.Neither)}}}
+	text, err := tab.Text()
+	if err != nil {
+		return nil, err
+	}
+	fmt.Printf("\ncompare, split %s, TTA %s, checkpoint %s (epoch %d of B), %d images:\n  A %s: accuracy %s\n  B %s: accuracy %s\n\n%s\nexact McNemar test on the %d discordant images: %s\n",
+		s.Name, repA.TTA, *mf.checkpoint, mb.Epoch, p.N, a, repA.Metrics.AccuracyText(), b, repB.Metrics.AccuracyText(), text, p.OnlyA+p.OnlyB, p.Verdict())
+	return &p, nil
 }
