@@ -41,7 +41,7 @@ func (s *Study) split(name string) (*data.Split, error) {
 }
 
 // Evaluate measures a step's best checkpoint on a split with test-time
-// augmentation tta ("none", "flip" or "tencrop"); see run.Handle.Evaluate for
+// augmentation tta ("none", "flip", "tencrop", "zoom" or "zoomflip"); see run.Handle.Evaluate for
 // the metrics cached in the run folder.
 func (s *Study) Evaluate(id, split, tta string) (eval.Metrics, error) {
 	return withRun(s, id, func(r *run.Handle) (eval.Metrics, error) { return r.Evaluate(split, tta) })

@@ -9,7 +9,7 @@ import (
 )
 
 // TestEvalCompare trains two tiny runs on the same synthetic faces and
-// compares them with fer eval --compare: the paired table adds up to the
+// compares them with fer eval --compare (with the zoom+flip TTA): the paired table adds up to the
 // split and matches both accuracies; runs recorded on different data are
 // refused, naming both.
 func TestEvalCompare(t *testing.T) {
@@ -26,7 +26,7 @@ func TestEvalCompare(t *testing.T) {
 		}
 	}
 	js := filepath.Join(dir, "cmp.json")
-	if err := commands["eval"].run([]string{"--run", a, "--compare", b, "--split", "test", "--json", js}); err != nil {
+	if err := commands["eval"].run([]string{"--run", a, "--compare", b, "--split", "test", "--tta", "zoomflip", "--json", js}); err != nil {
 		t.Fatalf("fer eval --compare: %v", err)
 	}
 	raw, err := os.ReadFile(js)

@@ -21,7 +21,7 @@ func runEval(args []string) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	mf := addModelFlags(fs)
 	split := fs.String("split", "test", "split: train, val or test")
-	tta := fs.String("tta", eval.TTANone, "test-time augmentation: none, flip or tencrop")
+	tta := fs.String("tta", eval.TTANone, "test-time augmentation: none, flip, tencrop, zoom (the centre, at the training crops' mean scale) or zoomflip (zoom and its mirror)")
 	compare := fs.String("compare", "", "also evaluate run folder `B` on the same images (same split, TTA and checkpoint) and compare it with --run: both accuracies, the 2x2 table of right/wrong and the exact McNemar test")
 	jsonOut := fs.String("json", "", "also write the metrics as JSON to this file")
 	df := addDataFlags(fs)

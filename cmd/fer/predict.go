@@ -15,7 +15,7 @@ func init() {
 func runPredict(args []string) error {
 	fs := flag.NewFlagSet("predict", flag.ContinueOnError)
 	mf := addModelFlags(fs)
-	tta := fs.String("tta", eval.TTANone, "test-time augmentation: none, flip or tencrop")
+	tta := fs.String("tta", eval.TTANone, "test-time augmentation: none, flip, tencrop, zoom (the centre, at the training crops' mean scale) or zoomflip (zoom and its mirror)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: fer predict --run DIR [flags] IMAGE...")
 		fs.PrintDefaults()

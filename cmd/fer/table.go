@@ -17,7 +17,8 @@ func init() {
 }
 
 // ttaColumns heads the accuracy column of each test-time augmentation.
-var ttaColumns = map[string]string{eval.TTANone: "test", eval.TTAFlip: "test, flip TTA", eval.TTATenCrop: "test, ten-crop TTA"}
+var ttaColumns = map[string]string{eval.TTANone: "test", eval.TTAFlip: "test, flip TTA", eval.TTATenCrop: "test, ten-crop TTA",
+	eval.TTAZoom: "test, zoom TTA", eval.TTAZoomFlip: "test, zoom+flip TTA"}
 
 func runTable(args []string) error {
 	fs := flag.NewFlagSet("table", flag.ContinueOnError)
@@ -27,7 +28,7 @@ func runTable(args []string) error {
 			"of RUN/PREFIX<tta>.json (written by fer eval --json) for each --tta; RECIPE fills the recipe column.\n\n")
 		fs.PrintDefaults()
 	}
-	ttas := fs.String("tta", strings.Join([]string{eval.TTANone, eval.TTAFlip, eval.TTATenCrop}, ","), "test-time augmentations, comma-separated: a column each")
+	ttas := fs.String("tta", strings.Join([]string{eval.TTANone, eval.TTAFlip, eval.TTATenCrop}, ","), "test-time augmentations, comma-separated: a column each ("+strings.Join(eval.TTAs, ", ")+")")
 	prefix := fs.String("evals", "table-test-", "file name prefix of each run's fer eval --json results (PREFIX<tta>.json)")
 	checkpoint := fs.String("checkpoint", "", "the checkpoint the results scored, named in the run column (e.g. best)")
 	format := fs.String("format", "markdown", "markdown, latex or text")
@@ -69,7 +70,7 @@ func accuracyTable(runs, ttas []string, prefix, checkpoint string) (eval.Accurac
 	for _, tta := range ttas {
 		col, ok := ttaColumns[tta]
 		if !ok {
-			return t, fmt.Errorf("unknown TTA %q (want none, flip or tencrop)", tta)
+			return t, fmt.Errorf("unknown TTA %q (want %s)", tta, strings.Join(eval.TTAs, ", "))
 		}
 		t.Columns = append(t.Columns, col)
 	}

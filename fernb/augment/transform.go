@@ -376,3 +376,34 @@ func bilinearClamp(src []float32, x, y float32) float32 {
 	bot := src[i+Size] + (src[i+Size+1]-src[i+Size])*wx
 	return top + (bot-top)*wy
 }
+
+// DefaultZoom is the side fraction of the zoomed centre view (test-time
+// augmentation "zoom") of a run trained without RandomResizedCrop: 0.905,
+// the value the 2-hour recipe's crops give (sqrt of their mean area 0.82).
+const DefaultZoom = 0.905
+
+// MeanCropSide returns the side fraction the training crops of c show on
+// average: with RandomResizedCrop, the square root of the mean of its
+// uniform area range (its Scale, torchvision's (0.08, 1) when unset), e.g.
+// sqrt((0.64+1)/2) = sqrt(0.82) ≈ 0.906 for the 2-hour recipe; without it,
+// DefaultZoom. The aspect ratio is ignored (the view is square).
+func (c Config) MeanCropSide() float64 {
+	if !c.ResizedCrop {
+		return DefaultZoom
+	}
+	s := c.ResizedCropScale
+	if s == [2]float64{} {
+		s = DefaultScale
+	}
+	return math.Sqrt((s[0] + s[1]) / 2)
+}
+
+// CentreCropResize crops the centre side x side square of the 48x48 image
+// src (top-left corner at ((48-side)/2, (48-side)/2), rounded down) and
+// resizes it back to 48x48 into dst, bilinearly as ResizedCrop does. side
+// is clamped to 1..48.
+func CentreCropResize(dst, src []float32, side int) {
+	side = min(max(side, 1), Size)
+	o := (Size - side) / 2
+	resizeBilinear(dst, src, o, o, side, side)
+}

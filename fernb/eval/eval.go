@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strings"
 
+	"github.com/fernb/fernb/fernb/augment"
 	"github.com/fernb/fernb/fernb/data"
 	"github.com/fernb/fernb/fernb/train"
 )
@@ -18,7 +20,23 @@ const (
 	// TTATenCrop averages ten views: the four corner crops and the centre
 	// crop of size CropSize, each resized back to 48x48, and their mirrors.
 	TTATenCrop = "tencrop"
+	// TTAZoom classifies the zoomed centre view: the centre square whose
+	// side is the fraction the training crops show on average
+	// (augment.Config.MeanCropSide of the model's own augmentation: sqrt of
+	// RandomResizedCrop's mean area fraction, else augment.DefaultZoom),
+	// resized back to 48x48 bilinearly (augment.CentreCropResize).
+	TTAZoom = "zoom"
+	// TTAZoomFlip averages the zoomed centre view and its mirror image.
+	TTAZoomFlip = "zoomflip"
 )
+
+// TTAs lists every test-time augmentation, in the order the help texts
+// name them.
+var TTAs = []string{TTANone, TTAFlip, TTATenCrop, TTAZoom, TTAZoomFlip}
+
+// ZoomSide is the side in pixels (of 48) of the zoomed centre view for a
+// side fraction frac (augment.Config.MeanCropSide): round(48·frac).
+func ZoomSide(frac float64) int { return int(math.Round(data.Size * frac)) }
 
 // CropSize is the side of TTATenCrop's crops.
 const CropSize = 40
@@ -28,8 +46,14 @@ const CropSize = 40
 const chunk = 512
 
 // Views returns the TTA views of n normalised images (n*data.Pixels
-// values), view after view per image: n*V images.
+// values), view after view per image: n*V images. The zoom views use
+// augment.DefaultZoom; Probabilities uses the model's own (ViewsZoom).
 func Views(images []float32, tta string) (views []float32, v int, err error) {
+	return ViewsZoom(images, tta, augment.DefaultZoom)
+}
+
+// ViewsZoom is Views with the zoom views' side fraction zoom.
+func ViewsZoom(images []float32, tta string, zoom float64) (views []float32, v int, err error) {
 	n := len(images) / data.Pixels
 	if len(images)%data.Pixels != 0 {
 		return nil, 0, fmt.Errorf("eval: %d values is not a whole number of %dx%d images", len(images), data.Size, data.Size)
@@ -41,8 +65,23 @@ func Views(images []float32, tta string) (views []float32, v int, err error) {
 		v = 2
 	case TTATenCrop:
 		v = 10
+	case TTAZoom, TTAZoomFlip:
+		v = 1
+		if tta == TTAZoomFlip {
+			v = 2
+		}
+		views = make([]float32, n*v*data.Pixels)
+		side := ZoomSide(zoom)
+		for i := 0; i < n; i++ {
+			out := views[i*v*data.Pixels : (i+1)*v*data.Pixels]
+			augment.CentreCropResize(out[:data.Pixels], images[i*data.Pixels:(i+1)*data.Pixels], side)
+			if v == 2 {
+				hflip(out[data.Pixels:], out[:data.Pixels])
+			}
+		}
+		return views, v, nil
 	default:
-		return nil, 0, fmt.Errorf("eval: unknown TTA %q (want none, flip or tencrop)", tta)
+		return nil, 0, fmt.Errorf("eval: unknown TTA %q (want %s)", tta, strings.Join(TTAs, ", "))
 	}
 	views = make([]float32, n*v*data.Pixels)
 	const s, c = data.Size, CropSize
@@ -102,7 +141,7 @@ func Probabilities(m *train.Model, images []float32, tta string) ([]float32, err
 	out := make([]float32, 0, n*data.NumClasses)
 	for start := 0; start < n; start += chunk {
 		end := min(n, start+chunk)
-		views, v, err := Views(images[start*data.Pixels:end*data.Pixels], tta)
+		views, v, err := ViewsZoom(images[start*data.Pixels:end*data.Pixels], tta, m.Config.Augment.MeanCropSide())
 		if err != nil {
 			return nil, err
 		}

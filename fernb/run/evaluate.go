@@ -13,7 +13,7 @@ import (
 )
 
 // Evaluate measures the best checkpoint on a split of the run's data with
-// test-time augmentation tta ("none", "flip" or "tencrop"; "" is none). The
+// test-time augmentation tta ("none", "flip", "tencrop", "zoom" or "zoomflip"; "" is none: eval.TTAs). The
 // metrics are cached in the run folder (eval-<split>-<tta>-<data key>.json),
 // keyed by the checkpoint and by the content of the split scored, and
 // reused while both are unchanged; the per-image predictions are not cached
