@@ -74,7 +74,8 @@ setup_go() {
 	local want
 	want=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$ROOT/go.mod")
 	if [ -n "$have" ] && version_ge "$have" "$want"; then return; fi
-	if [ -x "$TOOLS/go/bin/go" ]; then return; fi
+	# A toolchain fetched earlier counts only while it is still new enough.
+	if [ -x "$TOOLS/go/bin/go" ] && version_ge "$("$TOOLS/go/bin/go" env GOVERSION | sed 's/^go//')" "$want"; then return; fi
 	# The Go toolchain is a module on the Go module proxy (golang.org/toolchain).
 	local proxy="${GOPROXY:-https://proxy.golang.org}"
 	proxy="${proxy%%,*}"
@@ -269,6 +270,8 @@ cmd_test() {
 	# reason and their count. pipefail (set above) keeps go test's status.
 	go build -o "$TOOLS/bin/testsum" ./scripts/testsum
 	SKIPS=$(mktemp)
+	# On a failing go test, set -e ends the script: list the skips gathered so far anyway.
+	trap 'if [ -f "$SKIPS" ]; then log "skipped Go tests so far: $(wc -l <"$SKIPS")"; cat "$SKIPS" >&2; rm -f "$SKIPS"; fi' EXIT
 	log "go test (Go backend and XLA CPU)"
 	go test -json -count=1 -timeout 25m ./... | "$TOOLS/bin/testsum" -skips "$SKIPS"
 	log "go test -race on the packages that do not need XLA (speed tests skipped: the race detector slows code ~10x)"
@@ -283,6 +286,7 @@ cmd_test() {
 	log "skipped Go tests, all runs above: $(wc -l <"$SKIPS")"
 	cat "$SKIPS" >&2
 	rm -f "$SKIPS"
+	trap - EXIT
 	# Last, so that the run's closing line is the notebooks' "N passed, N failed".
 	if compgen -G "$ROOT/notebooks/*.ipynb" >/dev/null; then
 		log "executing the notebooks in quick mode"

@@ -1,11 +1,13 @@
 package fernb
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/fernb/fernb/fernb/bench"
 	"github.com/fernb/fernb/xla"
@@ -43,7 +45,10 @@ var gpus = func() []string {
 	if !xla.HasGPU() {
 		return nil
 	}
-	out, err := exec.Command("nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader").Output()
+	// A hung driver must not hang the report's header.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader").Output()
 	if err != nil {
 		return []string{fmt.Sprintf("NVIDIA GPU present (nvidia-smi: %v)", err)}
 	}
