@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/fernb/fernb/fernb/checkpoint"
+	"github.com/fernb/fernb/fernb/models"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -397,6 +398,34 @@ func TestGraphVariablesAgree(t *testing.T) {
 			}
 		})
 	}
+	// An explicit native convolution: its max-pool's gradient needs
+	// SelectAndScatterMax, which the pure-Go backend lacks, yet the
+	// training graph's variables must still be listed (resume, Load of
+	// "last"), and equal those of im2col.
+	t.Run("resnet18 native", func(t *testing.T) {
+		cfg := DefaultConfig()
+		cfg.Model, cfg.Conv = "resnet18", models.ConvNative
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		native, err := graphVariables(cfg, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Conv = models.ConvIm2col
+		im2col, err := graphVariables(cfg, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(native) != len(im2col) {
+			t.Fatalf("%d variables with native, %d with im2col", len(native), len(im2col))
+		}
+		for p, sh := range im2col {
+			if got, ok := native[p]; !ok || !got.Equal(sh) {
+				t.Errorf("%s: native %v (present %v), im2col %v", p, got, ok, sh)
+			}
+		}
+	})
 }
 
 // setCheckpointBackend rewrites the backend recorded in a checkpoint (with

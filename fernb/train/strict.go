@@ -5,6 +5,7 @@ import (
 
 	"github.com/fernb/fernb/fernb/checkpoint"
 	"github.com/fernb/fernb/fernb/data"
+	"github.com/fernb/fernb/fernb/models"
 	fxla "github.com/fernb/fernb/xla"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -31,6 +32,13 @@ func graphVariables(cfg Config, training bool) (vars map[string]shapes.Shape, er
 			err = fmt.Errorf("building the %s graph: %v", cfg.Model, r)
 		}
 	}()
+	if cfg.Conv == models.ConvNative {
+		// The native max-pool's gradient needs SelectAndScatterMax, which
+		// the pure-Go backend lacks. The convolution implementation changes
+		// only the ops, not the variables (same paths and shapes), so the
+		// im2col graph lists exactly the native one's variables.
+		cfg.Conv = models.ConvIm2col
+	}
 	backend, _, err := fxla.New("go")
 	if err != nil {
 		return nil, err
