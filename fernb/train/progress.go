@@ -38,7 +38,11 @@ type ProgressFunc func(Progress)
 
 // Parts is how far the whole run is, in steps: done of Epochs·Steps after
 // Elapsed (an epoch counts as done once its training steps are), with
-// p.ETA as the time left once the loop has estimated it.
+// p.ETA as the time left once the loop has estimated it. Without an ETA
+// (p.ETA ≤ 0: while compiling, or validating the first epoch of a resumed
+// run) the time left is unknown, not estimated from the steps done, which
+// include the epochs of earlier sessions that Elapsed leaves out; only a
+// run with every step done has 0 left.
 func (p Progress) Parts() progress.Parts {
 	steps := max(1, p.Steps)
 	done := (p.Epoch - 1) * steps
@@ -48,9 +52,15 @@ func (p Progress) Parts() progress.Parts {
 	case "val", "epoch":
 		done += steps
 	}
-	parts := progress.Of(float64(done), float64(max(1, p.Epochs*steps)), p.Elapsed)
-	if p.ETA > 0 {
+	total := max(1, p.Epochs*steps)
+	parts := progress.Of(float64(done), float64(total), p.Elapsed)
+	switch {
+	case p.ETA > 0:
 		parts = parts.WithETA(p.ETA)
+	case done >= total:
+		parts = parts.WithETA(0)
+	default:
+		parts.ETA, parts.ETAKnown = 0, false
 	}
 	return parts
 }
