@@ -79,10 +79,13 @@ func Write(path string, write func(w io.Writer) error) (err error) {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	tmp := f.Name()
+	renamed := false
 	defer func() {
 		if err != nil {
-			f.Close()
-			os.Remove(tmp)
+			if !renamed { // after the rename, tmp is path: keep it
+				f.Close()
+				os.Remove(tmp)
+			}
 			err = fmt.Errorf("writing %s: %w", path, err)
 		}
 	}()
@@ -101,10 +104,8 @@ func Write(path string, write func(w io.Writer) error) (err error) {
 	if err = os.Rename(tmp, path); err != nil {
 		return err
 	}
-	if serr := SyncFolder(dir); serr != nil {
-		return fmt.Errorf("writing %s: %w", path, serr)
-	}
-	return nil
+	renamed = true
+	return SyncFolder(dir)
 }
 
 // Replace renames tmp, a complete file that another program wrote (e.g.

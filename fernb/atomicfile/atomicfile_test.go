@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -106,6 +107,9 @@ func TestFolderSyncReported(t *testing.T) {
 				}
 				if c.wantErr && !errors.Is(err, syscall.EIO) {
 					t.Errorf("error %v does not wrap EIO", err)
+				}
+				if err != nil && strings.Count(err.Error(), path) != 1 {
+					t.Errorf("error %q names %s %d times, want once", err, path, strings.Count(err.Error(), path))
 				}
 				if len(synced) != 1 || filepath.Clean(synced[0]) != filepath.Clean(dir) {
 					t.Errorf("folders synced: %q, want [%s]", synced, dir)
