@@ -98,13 +98,29 @@ func executeInPlace(ctx context.Context, nb string, opts notebook.Options, execu
 		return fmt.Errorf("notebook %s: no temporary file beside it for nbconvert: %w", nb, err)
 	}
 	tmp := f.Name()
+	// CreateTemp makes the file 0600: give it the notebook's mode (0644
+	// for a new one), which the rename would otherwise change to 0600.
+	mode := os.FileMode(0o644)
+	if fi, serr := os.Stat(abs); serr == nil {
+		mode = fi.Mode().Perm()
+	}
+	cerr := f.Chmod(mode)
 	f.Close()
+	if cerr != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("notebook %s: %w", nb, cerr)
+	}
 	opts.Output = tmp
 	err = execute(ctx, abs, opts)
 	var problems *notebook.ProblemsError
 	if err != nil && !errors.As(err, &problems) {
 		os.Remove(tmp)
 		return err
+	}
+	// Again, in case nbconvert wrote a new file rather than into this one.
+	if cerr := os.Chmod(tmp, mode); cerr != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("notebook %s: %w", nb, cerr)
 	}
 	if rerr := atomicfile.Replace(tmp, abs); rerr != nil {
 		return rerr

@@ -48,6 +48,9 @@ func TestReportReplacesNotebookAtomically(t *testing.T) {
 			if err := os.WriteFile(nb, []byte("old"), 0o644); err != nil {
 				t.Fatal(err)
 			}
+			if err := os.Chmod(nb, 0o640); err != nil { // a mode umask leaves alone
+				t.Fatal(err)
+			}
 			var out string
 			execute := func(_ context.Context, path string, opts notebook.Options) error {
 				out = opts.Output
@@ -75,6 +78,9 @@ func TestReportReplacesNotebookAtomically(t *testing.T) {
 			}
 			if b, _ := os.ReadFile(nb); string(b) != c.want {
 				t.Errorf("notebook holds %q, want %q", b, c.want)
+			}
+			if fi, err := os.Stat(nb); err != nil || fi.Mode().Perm() != 0o640 {
+				t.Errorf("notebook mode %v (%v), want it kept: -rw-r-----", fi.Mode(), err)
 			}
 			if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("temporary file %s left (%v)", out, err)
