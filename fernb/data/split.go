@@ -93,7 +93,8 @@ func StratifiedSample(labels []uint8, limit int, seed uint64) ([]int, error) {
 
 // sampleQuotas shares limit of the n indices among the classes by largest
 // remainder, with a floor of one per class present (floors that overshoot
-// are taken back from the largest quotas).
+// are taken back from the largest quotas, the lowest label first among
+// equal ones).
 func sampleQuotas(byClass [256][]int, n, limit int) ([256]int, error) {
 	var quota [256]int
 	var present []int
@@ -127,6 +128,7 @@ func sampleQuotas(byClass [256][]int, n, limit int) ([256]int, error) {
 			break
 		}
 	}
+	slices.Sort(present) // overshoot: ties for the largest go to the lowest label (as pca.Subsample did)
 	for used > limit {
 		big := present[0]
 		for _, c := range present {

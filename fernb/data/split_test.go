@@ -124,3 +124,24 @@ func TestStratifiedSample(t *testing.T) {
 		}
 	}
 }
+
+// TestSampleQuotasOvershootTie: when the floors of one overshoot the limit,
+// a tie for the largest quota is trimmed from the lowest label (as
+// pca.Subsample did), not from the one with the largest remainder.
+func TestSampleQuotasOvershootTie(t *testing.T) {
+	// Classes 0-3 hold 1 index each, class 4 five (exact 2.33), class 5 six
+	// (exact 2.8): floors 1,1,1,1,2,2 = 8 for a limit of 7.
+	var labels []uint8
+	for c, k := range []int{1, 1, 1, 1, 5, 6} {
+		for range k {
+			labels = append(labels, uint8(c))
+		}
+	}
+	quota, err := sampleQuotas(indicesByClass(labels), len(labels), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := quota[:6], []int{1, 1, 1, 1, 1, 2}; !slices.Equal(got, want) {
+		t.Errorf("quotas %v, want %v", got, want)
+	}
+}
