@@ -80,7 +80,7 @@ type Status struct {
 	Updated time.Time `json:"updated"`
 }
 
-// Result is a run folder's content: what Fit returns and Open reads.
+// Result is a run folder's content: what Fit returns and ReadResult reads.
 type Result struct {
 	// Dir is the run folder.
 	Dir string
