@@ -234,6 +234,10 @@ func (s *Study) fit(st recipe.Step, progress train.ProgressFunc) (*train.Result,
 	if err != nil {
 		return nil, err
 	}
+	// Resuming never allows a backend change: a run stopped on another kind
+	// of backend is a *train.BackendChangeError, whose message says to set
+	// GOMLX_BACKEND to the recorded backend (s.Backend is "auto", which
+	// follows it) to resume there.
 	opts := []train.Option{train.WithBackend(b), train.WithProgress(progress), train.WithResume()}
 	// An interrupt (Ctrl-C; GoNB's "interrupt the kernel", which then kills
 	// the cell after 5 s) stops the training between two steps: the run

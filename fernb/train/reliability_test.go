@@ -428,6 +428,20 @@ func TestGraphVariablesAgree(t *testing.T) {
 	})
 }
 
+// TestBackendChangeErrorMessage: the refusal names both ways out for both
+// callers: the recorded backend (fer train --backend, GOMLX_BACKEND for a
+// notebook's study) and the allowance (fer train --allow-backend-change,
+// train.WithBackendChange()).
+func TestBackendChangeErrorMessage(t *testing.T) {
+	msg := (&BackendChangeError{Dir: "runs/x", Run: "xla:cpu", Now: "go"}).Error()
+	for _, want := range []string{"runs/x", "backend go", "backend xla:cpu", "fer train --backend xla:cpu",
+		"GOMLX_BACKEND=xla:cpu", "fer train --allow-backend-change", "train.WithBackendChange()"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q lacks %q", msg, want)
+		}
+	}
+}
+
 // setCheckpointBackend rewrites the backend recorded in a checkpoint (with
 // a valid checksum).
 func setCheckpointBackend(t *testing.T, path, backend string) {

@@ -162,8 +162,8 @@ type BackendChangeError struct {
 }
 
 func (e *BackendChangeError) Error() string {
-	return fmt.Sprintf("train: cannot resume %s on backend %s: its %s was trained on backend %s, and backends differ in the last bits of every result. Resume on %s (--backend %s), or allow the change (WithBackendChange, fer train --allow-backend-change)",
-		e.Dir, e.Now, CheckpointLast, e.Run, e.Run, e.Run)
+	return fmt.Sprintf("train: cannot resume %s on backend %s: its %s was trained on backend %s, and backends differ in the last bits of every result. Resume on %s (fer train --backend %s; in a notebook, GOMLX_BACKEND=%s in the kernel's environment or os.Setenv before the study's first Train), or allow the change (fer train --allow-backend-change, train.WithBackendChange())",
+		e.Dir, e.Now, CheckpointLast, e.Run, e.Run, e.Run, e.Run)
 }
 
 // backendKind names the kind of backend b: xla.KindCPU or xla.KindCUDA for
