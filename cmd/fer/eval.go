@@ -145,11 +145,7 @@ func sameData(a, b, split string) error {
 	if err != nil {
 		return err
 	}
-	if ra.Data == nil || rb.Data == nil {
-		return nil // no record to check: both are scored on the same loaded split below
-	}
-	sa, sb := ra.Data.Split(split), rb.Data.Split(split)
-	if sa == nil || sb == nil || sa.Fingerprint != sb.Fingerprint {
+	if !ra.SameSplitData(rb, split) {
 		return fmt.Errorf("--compare: runs %s (data %s) and %s (data %s) recorded different %s splits: their accuracies are not paired on the same images",
 			a, ra.Data, b, rb.Data, split)
 	}
@@ -175,14 +171,7 @@ func compareRuns(repA *eval.Report, s *data.Split, mf modelFlags, a, b, tta stri
 	if err != nil {
 		return nil, err
 	}
-	rightA, rightB := make([]bool, len(repA.Labels)), make([]bool, len(repB.Labels))
-	for i := range rightA {
-		rightA[i] = repA.Preds[i] == repA.Labels[i]
-	}
-	for i := range rightB {
-		rightB[i] = repB.Preds[i] == repB.Labels[i]
-	}
-	p, err := eval.Compare(rightA, rightB)
+	p, err := eval.CompareReports(repA, repB)
 	if err != nil {
 		return nil, err
 	}

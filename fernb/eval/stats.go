@@ -96,6 +96,19 @@ func Compare(rightA, rightB []bool) (Paired, error) {
 	return p, nil
 }
 
+// Correct is the per-image correctness of a report's predictions.
+func (r *Report) Correct() []bool {
+	right := make([]bool, len(r.Labels))
+	for i := range right {
+		right[i] = r.Preds[i] == r.Labels[i]
+	}
+	return right
+}
+
+// CompareReports pairs two reports of the same images (same split, same
+// order), as Compare does for their per-image correctness.
+func CompareReports(a, b *Report) (Paired, error) { return Compare(a.Correct(), b.Correct()) }
+
 // McNemar returns the two-sided exact McNemar p-value of b and c discordant
 // pairs (images only A, resp. only B, classified right): the two-sided
 // binomial test p = min(1, 2·P(X <= min(b, c))) with X ~ Binomial(b+c, 1/2),

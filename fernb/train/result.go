@@ -24,3 +24,15 @@ func (r *Result) TrainSeconds() float64 {
 	}
 	return secs
 }
+
+// SameSplitData reports whether r and o could have been trained and scored
+// on the same images of split: false only when both recorded their data
+// (data.json) and the split's content fingerprints differ or one lacks the
+// split. Without a record there is nothing to check, and it is true.
+func (r *Result) SameSplitData(o *Result, split string) bool {
+	if r.Data == nil || o.Data == nil {
+		return true
+	}
+	a, b := r.Data.Split(split), o.Data.Split(split)
+	return a != nil && b != nil && a.Fingerprint == b.Fingerprint
+}
